@@ -1,0 +1,141 @@
+//! The store's schema and its migrations, keyed on `PRAGMA user_version`.
+//!
+//! Each migration moves the schema from version `n` to `n + 1` inside the open transaction.
+//! A store is never left between versions: [`init`] runs all pending migrations and the
+//! version bump in one transaction. `tests::upgrading_every_old_version_equals_a_fresh_store`
+//! checks that upgrading from any older version gives exactly the schema of a new store.
+
+use rusqlite::{Connection, Transaction};
+
+use crate::error::{Error, Result};
+
+/// The schema version this code writes.
+pub const VERSION: i64 = 3;
+
+/// Brings the database to [`VERSION`], or refuses a newer one.
+pub fn init(conn: &mut Connection) -> Result<()> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > VERSION {
+        return Err(Error::SchemaTooNew { found, supported: VERSION });
+    }
+    if found == VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    upgrade(&tx, found, VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Runs migrations `from` → `to` in `tx`.
+pub(crate) fn upgrade(tx: &Transaction<'_>, from: i64, to: i64) -> Result<()> {
+    for version in from..to {
+        match version {
+            0 => tx.execute_batch(V1_DOCUMENTS)?,
+            1 => {
+                tx.execute_batch(V2_MEMBER_SEARCH)?;
+                super::index::rebuild_member_index(tx)?;
+            }
+            2 => tx.execute_batch(V3_ACTORS)?,
+            _ => return Err(Error::SchemaTooNew { found: version, supported: VERSION }),
+        }
+    }
+    tx.pragma_update(None, "user_version", to)?;
+    Ok(())
+}
+
+/// Version 1: household documents as chunks, and the household list index.
+const V1_DOCUMENTS: &str = "
+CREATE TABLE store_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- One row per household: what lists show without loading the document.
+CREATE TABLE households (
+    id            TEXT PRIMARY KEY,
+    county_code   TEXT NOT NULL,
+    township_code TEXT NOT NULL,
+    village_code  TEXT NOT NULL,
+    program       TEXT NOT NULL,
+    dibao_class   INTEGER,
+    status        TEXT NOT NULL,
+    head_name     TEXT NOT NULL,
+    member_count  INTEGER NOT NULL,
+    has_conflicts INTEGER NOT NULL DEFAULT 0,
+    updated_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX households_by_village ON households (village_code, status, program);
+
+-- The document bytes: a snapshot (save()) followed by change chunks, in id order.
+CREATE TABLE document_chunks (
+    id           INTEGER PRIMARY KEY,
+    household_id TEXT NOT NULL,
+    is_snapshot  INTEGER NOT NULL,
+    bytes        BLOB NOT NULL
+);
+CREATE INDEX document_chunks_by_household ON document_chunks (household_id, id);
+";
+
+/// Version 2: members by name and ID number, for searches within villages.
+const V2_MEMBER_SEARCH: &str = "
+CREATE TABLE members (
+    household_id TEXT NOT NULL,
+    member_id    TEXT NOT NULL,
+    village_code TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    id_number    TEXT NOT NULL,
+    relation     TEXT NOT NULL,
+    PRIMARY KEY (household_id, member_id)
+) WITHOUT ROWID;
+CREATE INDEX members_by_id_number ON members (id_number);
+CREATE INDEX members_by_village_name ON members (village_code, name);
+";
+
+/// Version 3: every actor id this store has used (one per opening; never reused).
+const V3_ACTORS: &str = "
+CREATE TABLE actors (
+    actor_id  BLOB PRIMARY KEY,
+    opened_at INTEGER NOT NULL
+);
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema_of(conn: &Connection) -> Vec<(String, String)> {
+        let mut stmt = conn
+            .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+            .expect("prepare");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    }
+
+    #[test]
+    fn upgrading_every_old_version_equals_a_fresh_store() {
+        let mut fresh = Connection::open_in_memory().expect("open");
+        init(&mut fresh).expect("init");
+        let fresh_schema = schema_of(&fresh);
+        assert!(fresh_schema.iter().any(|(name, _)| name == "actors"));
+        for start in 0..VERSION {
+            let mut conn = Connection::open_in_memory().expect("open");
+            let tx = conn.transaction().expect("tx");
+            upgrade(&tx, 0, start).expect("old schema");
+            tx.commit().expect("commit");
+            init(&mut conn).expect("upgrade");
+            assert_eq!(schema_of(&conn), fresh_schema, "upgrade from version {start}");
+            let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("version");
+            assert_eq!(version, VERSION);
+        }
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        conn.pragma_update(None, "user_version", VERSION + 1).expect("set");
+        assert!(matches!(init(&mut conn), Err(Error::SchemaTooNew { found, .. }) if found == VERSION + 1));
+    }
+}
