@@ -32,9 +32,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(500);
-    println!("household_store benchmark: {households} households of 3-6 members in {VILLAGES} villages");
+    println!(
+        "household_store benchmark: {households} households of 3-6 members in {VILLAGES} villages"
+    );
     let inputs: Vec<NewHousehold> = (0..households as u64)
-        .map(|seed| fixtures::household(seed, &fixtures::village((seed % VILLAGES as u64) as u32), 3 + (seed % 4) as usize))
+        .map(|seed| {
+            fixtures::household(
+                seed,
+                &fixtures::village((seed % VILLAGES as u64) as u32),
+                3 + (seed % 4) as usize,
+            )
+        })
         .collect();
 
     let dir = tempfile::tempdir()?;
@@ -89,10 +97,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!();
     println!("batch creation, per household (batches of {BATCH}):");
-    println!("  this store (automerge + SQLCipher + indexes) {:>9.1} µs", us(store_per));
+    println!(
+        "  this store (automerge + SQLCipher + indexes) {:>9.1} µs",
+        us(store_per)
+    );
     println!("  (a) automerge build + save in memory (floor) {:>9.1} µs   store / (a) = {:.2}x  (goal <= 1.5x)", us(floor_per), ratio(store_per, floor_per));
-    println!("  (b) JSON rows in plain SQLite                {:>9.1} µs   store / (b) = {:.2}x", us(json_per), ratio(store_per, json_per));
-    println!("  automerge snapshot size: {:.0} bytes per household", saved_bytes as f64 / households as f64);
+    println!(
+        "  (b) JSON rows in plain SQLite                {:>9.1} µs   store / (b) = {:.2}x",
+        us(json_per),
+        ratio(store_per, json_per)
+    );
+    println!(
+        "  automerge snapshot size: {:.0} bytes per household",
+        saved_bytes as f64 / households as f64
+    );
 
     // --- one acknowledged durable write
     let target = created[0].id.clone();
@@ -103,7 +121,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         writes.push(t.elapsed());
     }
     println!();
-    println!("one acknowledged single-household write (synchronous=FULL): p50 {:.2} ms, p90 {:.2} ms", ms(pct(&mut writes, 50)), ms(pct(&mut writes, 90)));
+    println!(
+        "one acknowledged single-household write (synchronous=FULL): p50 {:.2} ms, p90 {:.2} ms",
+        ms(pct(&mut writes, 50)),
+        ms(pct(&mut writes, 90))
+    );
 
     // --- list one village, search a name over the township
     let village = fixtures::village(3);
@@ -115,7 +137,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         lists.push(t.elapsed());
     }
     let all_villages: Vec<String> = (0..VILLAGES).map(fixtures::village).collect();
-    let needle = created[households / 2].members.values().next().map(|m| m.name.clone()).unwrap_or_default();
+    let needle = created[households / 2]
+        .members
+        .values()
+        .next()
+        .map(|m| m.name.clone())
+        .unwrap_or_default();
     let mut searches = Vec::new();
     let mut found = 0;
     for _ in 0..30 {
@@ -123,7 +150,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         found = store.search_by_name(&all_villages, &needle)?.len();
         searches.push(t.elapsed());
     }
-    println!("list one village ({listed} households): p50 {:.2} ms (goal <= 5 ms)", ms(pct(&mut lists, 50)));
+    println!(
+        "list one village ({listed} households): p50 {:.2} ms (goal <= 5 ms)",
+        ms(pct(&mut lists, 50))
+    );
     println!("name search over {VILLAGES} villages for {needle:?} ({found} households): p50 {:.2} ms (goal <= 10 ms)", ms(pct(&mut searches, 50)));
 
     // --- load a household with ~2,000 operations of history in 10 uncompacted chunks
@@ -131,14 +161,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = StoreConfig::new(&db, "bench", "bench-worker");
     config.compact_after_chunks = 1000;
     let mut store = Store::open(config, &keys)?;
-    let heavy = store.create_household(fixtures::household(999_999, &village, 6))?.id;
+    let heavy = store
+        .create_household(fixtures::household(999_999, &village, 6))?
+        .id;
     for round in 0..10 {
         store.edit_household(&heavy, |h| {
             for (i, m) in h.members.values_mut().enumerate() {
                 m.name = format!("成员{round}{i}");
             }
             for k in 0..190usize.saturating_sub(h.members.len()) {
-                h.profile.extra.insert(format!("note_{k}"), Value::from(format!("r{round}k{k}")));
+                h.profile
+                    .extra
+                    .insert(format!("note_{k}"), Value::from(format!("r{round}k{k}")));
             }
         })?;
     }
@@ -162,11 +196,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         opens.push(t.elapsed());
         drop(store);
     }
-    println!("cold open of the store with its key ({} households): p50 {:.1} ms (goal <= 200 ms)", households + 1, ms(pct(&mut opens, 50)));
+    println!(
+        "cold open of the store with its key ({} households): p50 {:.1} ms (goal <= 200 ms)",
+        households + 1,
+        ms(pct(&mut opens, 50))
+    );
     Ok(())
 }
 
-fn put_map(doc: &mut AutoCommit, obj: &ObjId, map: &Map<String, Value>) -> Result<(), automerge::AutomergeError> {
+fn put_map(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    map: &Map<String, Value>,
+) -> Result<(), automerge::AutomergeError> {
     for (key, value) in map {
         match value {
             Value::Object(child) => {

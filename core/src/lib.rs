@@ -72,6 +72,7 @@ pub mod error;
 pub mod fixtures;
 pub mod household;
 pub mod resident_id;
+pub mod signing;
 pub mod store;
 
 pub use error::{Error, FieldError, Result};

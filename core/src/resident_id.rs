@@ -28,7 +28,10 @@ impl ResidentId {
             return Err(FieldError::new(
                 field,
                 "resident_id.length",
-                format!("a resident ID number has 18 characters, this one has {}", chars.len()),
+                format!(
+                    "a resident ID number has 18 characters, this one has {}",
+                    chars.len()
+                ),
             )
             .with("length", chars.len()));
         }
@@ -57,7 +60,10 @@ impl ResidentId {
             FieldError::new(
                 field,
                 "resident_id.birth_date",
-                format!("characters 7-14 ({}) are not a calendar date", &value[6..14]),
+                format!(
+                    "characters 7-14 ({}) are not a calendar date",
+                    &value[6..14]
+                ),
             )
         })?;
         if birth > today || birth.year() < OLDEST_BIRTH_YEAR {
@@ -116,20 +122,38 @@ mod tests {
         // The example from GB 11643-1999: 11010519491231002X.
         let id = ResidentId::parse("id", "11010519491231002x", today()).expect("valid");
         assert_eq!(id.as_str(), "11010519491231002X");
-        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap_or_default());
+        assert_eq!(
+            id.birth_date(),
+            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap_or_default()
+        );
     }
 
     #[test]
     fn refuses_wrong_check_digit_length_letters_and_dates() {
         let e = ResidentId::parse("id", "110105194912310021", today()).unwrap_err();
-        assert_eq!((e.code, e.params["expected"].as_str()), ("resident_id.check_digit", "X"));
-        assert_eq!(ResidentId::parse("id", "1101051949", today()).unwrap_err().code, "resident_id.length");
         assert_eq!(
-            ResidentId::parse("id", "11010519A91231002X", today()).unwrap_err().code,
+            (e.code, e.params["expected"].as_str()),
+            ("resident_id.check_digit", "X")
+        );
+        assert_eq!(
+            ResidentId::parse("id", "1101051949", today())
+                .unwrap_err()
+                .code,
+            "resident_id.length"
+        );
+        assert_eq!(
+            ResidentId::parse("id", "11010519A91231002X", today())
+                .unwrap_err()
+                .code,
             "resident_id.not_digit"
         );
         let bad_date = with_check_char("11010519490231002");
-        assert_eq!(ResidentId::parse("id", &bad_date, today()).unwrap_err().code, "resident_id.birth_date");
+        assert_eq!(
+            ResidentId::parse("id", &bad_date, today())
+                .unwrap_err()
+                .code,
+            "resident_id.birth_date"
+        );
         let future = with_check_char("11010520300101002");
         assert_eq!(
             ResidentId::parse("id", &future, today()).unwrap_err().code,
@@ -150,7 +174,10 @@ mod tests {
             let d = chars[pos].to_digit(10).unwrap_or(0);
             chars[pos] = char::from_digit((d + 1) % 10, 10).unwrap_or('0');
             let mutated: String = chars.into_iter().collect();
-            assert!(ResidentId::parse("id", &mutated, today()).is_err(), "position {pos}");
+            assert!(
+                ResidentId::parse("id", &mutated, today()).is_err(),
+                "position {pos}"
+            );
         }
     }
 }

@@ -10,14 +10,20 @@ use serde_json::json;
 
 fn tablet(dir: &std::path::Path, name: &str) -> Store {
     let keys = FileKeyStore::new(dir.join("keys"));
-    Store::open(StoreConfig::new(dir.join(format!("{name}.db")), name, name), &keys).unwrap()
+    Store::open(
+        StoreConfig::new(dir.join(format!("{name}.db")), name, name),
+        &keys,
+    )
+    .unwrap()
 }
 
 /// An Automerge document made of raw changes.
 fn to_doc(changes: &[Vec<u8>]) -> automerge::AutoCommit {
     let mut doc = automerge::AutoCommit::new();
-    let decoded: Vec<automerge::Change> =
-        changes.iter().map(|c| automerge::Change::from_bytes(c.clone()).unwrap()).collect();
+    let decoded: Vec<automerge::Change> = changes
+        .iter()
+        .map(|c| automerge::Change::from_bytes(c.clone()).unwrap())
+        .collect();
     doc.apply_changes(decoded).unwrap();
     doc
 }
@@ -31,11 +37,19 @@ fn sync(from: &mut Store, to: &mut Store, id: &str) {
 #[test]
 fn two_tablets_merge_edits_of_different_fields_without_conflict() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut a, mut b) = (tablet(dir.path(), "worker-a"), tablet(dir.path(), "worker-b"));
-    let id = a.create_household(fixtures::household(1, &fixtures::village(1), 3)).unwrap().id;
+    let (mut a, mut b) = (
+        tablet(dir.path(), "worker-a"),
+        tablet(dir.path(), "worker-b"),
+    );
+    let id = a
+        .create_household(fixtures::household(1, &fixtures::village(1), 3))
+        .unwrap()
+        .id;
     sync(&mut a, &mut b, &id);
-    a.edit_household(&id, |h| h.profile.address = "三组 8 号".into()).unwrap();
-    b.edit_household(&id, |h| h.profile.phone = Some("13912345678".into())).unwrap();
+    a.edit_household(&id, |h| h.profile.address = "三组 8 号".into())
+        .unwrap();
+    b.edit_household(&id, |h| h.profile.phone = Some("13912345678".into()))
+        .unwrap();
     sync(&mut a, &mut b, &id);
     sync(&mut b, &mut a, &id);
     let (ra, rb) = (a.household(&id).unwrap(), b.household(&id).unwrap());
@@ -48,13 +62,21 @@ fn two_tablets_merge_edits_of_different_fields_without_conflict() {
 #[test]
 fn the_same_field_set_on_two_tablets_stays_visible_until_resolved() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut a, mut b) = (tablet(dir.path(), "worker-a"), tablet(dir.path(), "worker-b"));
+    let (mut a, mut b) = (
+        tablet(dir.path(), "worker-a"),
+        tablet(dir.path(), "worker-b"),
+    );
     let mut c = tablet(dir.path(), "worker-c");
-    let id = a.create_household(fixtures::household(2, &fixtures::village(1), 2)).unwrap().id;
+    let id = a
+        .create_household(fixtures::household(2, &fixtures::village(1), 2))
+        .unwrap()
+        .id;
     sync(&mut a, &mut b, &id);
     sync(&mut a, &mut c, &id);
-    a.edit_household(&id, |h| h.profile.address = "A 写的地址".into()).unwrap();
-    b.edit_household(&id, |h| h.profile.address = "B 写的地址".into()).unwrap();
+    a.edit_household(&id, |h| h.profile.address = "A 写的地址".into())
+        .unwrap();
+    b.edit_household(&id, |h| h.profile.address = "B 写的地址".into())
+        .unwrap();
     sync(&mut b, &mut a, &id);
     sync(&mut a, &mut c, &id);
 
@@ -66,30 +88,48 @@ fn the_same_field_set_on_two_tablets_stays_visible_until_resolved() {
         let mut seen: Vec<(String, String)> = conflict
             .values
             .iter()
-            .map(|v| (v.value.as_str().unwrap().to_owned(), v.author.clone().unwrap()))
+            .map(|v| {
+                (
+                    v.value.as_str().unwrap().to_owned(),
+                    v.author.clone().unwrap(),
+                )
+            })
             .collect();
         seen.sort();
         assert_eq!(
             seen,
-            vec![("A 写的地址".into(), "worker-a".into()), ("B 写的地址".into(), "worker-b".into())]
+            vec![
+                ("A 写的地址".into(), "worker-a".into()),
+                ("B 写的地址".into(), "worker-b".into())
+            ]
         );
         assert!(conflict.values.iter().all(|v| v.time_unix > 1_700_000_000));
         assert!(store.summary(&id).unwrap().has_conflicts);
     }
 
     // A plain write to the conflicted field is refused and points at the resolve operation.
-    let err = a.edit_household(&id, |h| h.profile.address = "C".into()).unwrap_err();
+    let err = a
+        .edit_household(&id, |h| h.profile.address = "C".into())
+        .unwrap_err();
     assert!(matches!(&err, Error::FieldConflicted { field } if field == "profile.address"));
     assert_eq!(err.code(), "household.field_conflicted");
     assert!(err.to_string().contains("resolve_conflict"));
     // Other fields can still be edited.
-    a.edit_household(&id, |h| h.profile.phone = Some("13700000000".into())).unwrap();
+    a.edit_household(&id, |h| h.profile.phone = Some("13700000000".into()))
+        .unwrap();
     // Resolving a field with no conflict, or with an invalid value, is refused.
-    assert!(matches!(a.resolve_conflict(&id, "profile.phone", json!("1")), Err(Error::NoConflict { .. })));
-    let err = a.resolve_conflict(&id, "profile.address", json!("")).unwrap_err();
+    assert!(matches!(
+        a.resolve_conflict(&id, "profile.phone", json!("1")),
+        Err(Error::NoConflict { .. })
+    ));
+    let err = a
+        .resolve_conflict(&id, "profile.address", json!(""))
+        .unwrap_err();
     assert_eq!(err.field_errors()[0].field, "profile.address");
 
-    let resolved = a.resolve_conflict(&id, "profile.address", json!("B 写的地址")).unwrap();
+    let resolved = a
+        .resolve_conflict(&id, "profile.address", json!("B 写的地址"))
+        .unwrap();
     assert!(resolved.conflicts.is_empty());
     assert!(!a.summary(&id).unwrap().has_conflicts);
     // The resolution is a change that syncs: the conflict disappears on the other tablets.
@@ -107,7 +147,10 @@ fn the_same_field_set_on_two_tablets_stays_visible_until_resolved() {
 fn fields_from_a_newer_app_version_survive_edits() {
     let dir = tempfile::tempdir().unwrap();
     let mut a = tablet(dir.path(), "worker-a");
-    let id = a.create_household(fixtures::household(3, &fixtures::village(1), 2)).unwrap().id;
+    let id = a
+        .create_household(fixtures::household(3, &fixtures::village(1), 2))
+        .unwrap()
+        .id;
 
     // A newer app adds a profile field and a whole new section.
     let mut newer = to_doc(&a.changes_since(&id, &[]).unwrap());
@@ -120,32 +163,63 @@ fn fields_from_a_newer_app_version_survive_edits() {
     let housing = newer.put_object(ROOT, "housing", ObjType::Map).unwrap();
     newer.put(&housing, "area_m2", 64).unwrap();
     newer.commit();
-    let added: Vec<Vec<u8>> = newer.get_changes(&heads).iter().map(|c| c.raw_bytes().to_vec()).collect();
+    let added: Vec<Vec<u8>> = newer
+        .get_changes(&heads)
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
     a.import_changes(&id, &added).unwrap();
 
     let record = a.household(&id).unwrap();
-    assert_eq!(record.household.profile.extra["toilet_type"], json!("flush"));
+    assert_eq!(
+        record.household.profile.extra["toilet_type"],
+        json!("flush")
+    );
     assert_eq!(record.household.extra["housing"], json!({"area_m2": 64}));
-    a.edit_household(&id, |h| h.profile.address = "edited by the older app".into()).unwrap();
+    a.edit_household(&id, |h| {
+        h.profile.address = "edited by the older app".into()
+    })
+    .unwrap();
     a.clear_cache();
 
     let doc = to_doc(&a.changes_since(&id, &[]).unwrap());
     let profile = doc.get(ROOT, "profile").unwrap().unwrap().1;
-    assert_eq!(doc.get(&profile, "toilet_type").unwrap().unwrap().0.as_str(), Some("flush"));
-    assert_eq!(doc.get(&profile, "address").unwrap().unwrap().0.as_str(), Some("edited by the older app"));
+    assert_eq!(
+        doc.get(&profile, "toilet_type")
+            .unwrap()
+            .unwrap()
+            .0
+            .as_str(),
+        Some("flush")
+    );
+    assert_eq!(
+        doc.get(&profile, "address").unwrap().unwrap().0.as_str(),
+        Some("edited by the older app")
+    );
     let housing = doc.get(ROOT, "housing").unwrap().unwrap().1;
-    assert_eq!(doc.get(&housing, "area_m2").unwrap().unwrap().0.as_i64(), Some(64));
+    assert_eq!(
+        doc.get(&housing, "area_m2").unwrap().unwrap().0.as_i64(),
+        Some(64)
+    );
 }
 
 #[test]
 fn garbage_and_foreign_documents_are_refused_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut a = tablet(dir.path(), "worker-a");
-    let id = a.create_household(fixtures::household(4, &fixtures::village(1), 2)).unwrap().id;
-    let other = a.create_household(fixtures::household(5, &fixtures::village(1), 2)).unwrap().id;
+    let id = a
+        .create_household(fixtures::household(4, &fixtures::village(1), 2))
+        .unwrap()
+        .id;
+    let other = a
+        .create_household(fixtures::household(5, &fixtures::village(1), 2))
+        .unwrap()
+        .id;
     let before = a.household(&id).unwrap();
 
-    let err = a.import_changes(&id, &[b"not an automerge change".to_vec()]).unwrap_err();
+    let err = a
+        .import_changes(&id, &[b"not an automerge change".to_vec()])
+        .unwrap_err();
     assert_eq!(err.code(), "document.corrupt");
     // Another household's document is not this household.
     let foreign = a.changes_since(&other, &[]).unwrap();
@@ -156,14 +230,25 @@ fn garbage_and_foreign_documents_are_refused_and_change_nothing() {
     let mut junk = automerge::AutoCommit::new();
     junk.put(ROOT, "hello", "world").unwrap();
     let new_id = "b".repeat(32);
-    let junk_changes: Vec<Vec<u8>> = junk.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
-    assert_eq!(a.import_changes(&new_id, &junk_changes).unwrap_err().code(), "document.corrupt");
+    let junk_changes: Vec<Vec<u8>> = junk
+        .get_changes(&[])
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
+    assert_eq!(
+        a.import_changes(&new_id, &junk_changes).unwrap_err().code(),
+        "document.corrupt"
+    );
     // A change whose dependencies are missing is refused, not queued.
     let all = a.changes_since(&id, &[]).unwrap();
-    a.edit_household(&id, |h| h.profile.address = "x".into()).unwrap();
+    a.edit_household(&id, |h| h.profile.address = "x".into())
+        .unwrap();
     let mut b = tablet(dir.path(), "worker-b");
     let later = a.changes_since(&id, &[]).unwrap()[all.len()..].to_vec();
-    assert_eq!(b.import_changes(&id, &later).unwrap_err().code(), "document.missing_dependencies");
+    assert_eq!(
+        b.import_changes(&id, &later).unwrap_err().code(),
+        "document.missing_dependencies"
+    );
     assert!(b.household(&id).is_err());
     assert!(a.household(&new_id).is_err());
 }

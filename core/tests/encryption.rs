@@ -29,7 +29,10 @@ fn all_files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     for entry in std::fs::read_dir(dir).unwrap() {
         let entry = entry.unwrap();
         if entry.file_type().unwrap().is_file() {
-            out.push((entry.file_name().to_string_lossy().into_owned(), std::fs::read(entry.path()).unwrap()));
+            out.push((
+                entry.file_name().to_string_lossy().into_owned(),
+                std::fs::read(entry.path()).unwrap(),
+            ));
         }
     }
     out
@@ -45,26 +48,52 @@ fn no_id_number_or_name_appears_in_any_file_the_store_writes() {
     new.members[0].name = "欧阳明珠".into();
     let id_number = new.members[1].id_number.clone();
     let name = new.members[0].name.clone();
-    let mut store = Store::open(StoreConfig::new(db_dir.join("tablet.db"), "tablet", "w"), &keys).unwrap();
+    let mut store = Store::open(
+        StoreConfig::new(db_dir.join("tablet.db"), "tablet", "w"),
+        &keys,
+    )
+    .unwrap();
     let h = store.create_household(new).unwrap();
     for i in 0..30 {
-        store.edit_household(&h.id, |h| h.profile.address = format!("{i} 组 欧阳明珠家")).unwrap();
+        store
+            .edit_household(&h.id, |h| h.profile.address = format!("{i} 组 欧阳明珠家"))
+            .unwrap();
     }
     // Checked while open (WAL and shared memory present) and after closing.
     let mut checked = 0;
     for (file, bytes) in all_files(&db_dir) {
-        assert!(!contains(&bytes, id_number.as_bytes()), "ID number found in {file}");
+        assert!(
+            !contains(&bytes, id_number.as_bytes()),
+            "ID number found in {file}"
+        );
         assert!(!contains(&bytes, name.as_bytes()), "name found in {file}");
         checked += 1;
     }
-    assert!(checked >= 2, "expected the database and its WAL, saw {checked} files");
-    assert!(all_files(&db_dir).iter().any(|(f, b)| f.ends_with("-wal") && !b.is_empty()));
+    assert!(
+        checked >= 2,
+        "expected the database and its WAL, saw {checked} files"
+    );
+    assert!(all_files(&db_dir)
+        .iter()
+        .any(|(f, b)| f.ends_with("-wal") && !b.is_empty()));
     // Sanity: the store does hold them.
-    assert_eq!(store.find_by_id_number(&[fixtures::village(3)], &id_number).unwrap().len(), 1);
+    assert_eq!(
+        store
+            .find_by_id_number(&[fixtures::village(3)], &id_number)
+            .unwrap()
+            .len(),
+        1
+    );
     drop(store);
     for (file, bytes) in all_files(&db_dir) {
-        assert!(!contains(&bytes, id_number.as_bytes()), "ID number found in {file} after close");
-        assert!(!contains(&bytes, name.as_bytes()), "name found in {file} after close");
+        assert!(
+            !contains(&bytes, id_number.as_bytes()),
+            "ID number found in {file} after close"
+        );
+        assert!(
+            !contains(&bytes, name.as_bytes()),
+            "name found in {file} after close"
+        );
     }
 }
 
@@ -75,7 +104,10 @@ fn a_wrong_key_is_a_clear_error_and_the_right_key_still_opens() {
     let right = FixedKey(vec![7; 32]);
     let id = {
         let mut store = Store::open(StoreConfig::new(&path, "t", "w"), &right).unwrap();
-        store.create_household(fixtures::household(1, &fixtures::village(1), 2)).unwrap().id
+        store
+            .create_household(fixtures::household(1, &fixtures::village(1), 2))
+            .unwrap()
+            .id
     };
     let err = Store::open(StoreConfig::new(&path, "t", "w"), &FixedKey(vec![8; 32])).unwrap_err();
     assert!(matches!(err, Error::WrongKey), "{err:?}");
@@ -98,8 +130,15 @@ fn a_file_that_is_not_a_store_is_refused_like_a_wrong_key() {
 #[test]
 fn a_locked_key_store_is_its_own_error() {
     let dir = tempfile::tempdir().unwrap();
-    let err = Store::open(StoreConfig::new(dir.path().join("t.db"), "t", "w"), &LockedKeyStore).unwrap_err();
+    let err = Store::open(
+        StoreConfig::new(dir.path().join("t.db"), "t", "w"),
+        &LockedKeyStore,
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::KeyStoreLocked));
     assert_eq!(err.code(), "key_store.locked");
-    assert!(!dir.path().join("t.db").exists(), "nothing is created before the key is known");
+    assert!(
+        !dir.path().join("t.db").exists(),
+        "nothing is created before the key is known"
+    );
 }

@@ -21,20 +21,39 @@ use super::conflict::{ConflictValue, FieldConflict};
 use crate::error::{Error, FieldError, Result};
 
 /// Reads the whole document (at `heads`, or now) as a JSON tree of maps, lists and scalars.
-pub(crate) fn read_tree(doc: &AutoCommit, heads: Option<&[ChangeHash]>) -> Result<Map<String, Json>> {
+pub(crate) fn read_tree(
+    doc: &AutoCommit,
+    heads: Option<&[ChangeHash]>,
+) -> Result<Map<String, Json>> {
     read_map(doc, &ROOT, heads)
 }
 
-fn read_map(doc: &AutoCommit, obj: &ObjId, heads: Option<&[ChangeHash]>) -> Result<Map<String, Json>> {
+fn read_map(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    heads: Option<&[ChangeHash]>,
+) -> Result<Map<String, Json>> {
     let mut out = Map::new();
     let entries = match heads {
         Some(h) => doc
             .map_range_at(obj, .., h)
-            .map(|item| (item.key.to_string(), item.value.clone().into_value(), item.id()))
+            .map(|item| {
+                (
+                    item.key.to_string(),
+                    item.value.clone().into_value(),
+                    item.id(),
+                )
+            })
             .collect::<Vec<_>>(),
         None => doc
             .map_range(obj, ..)
-            .map(|item| (item.key.to_string(), item.value.clone().into_value(), item.id()))
+            .map(|item| {
+                (
+                    item.key.to_string(),
+                    item.value.clone().into_value(),
+                    item.id(),
+                )
+            })
             .collect(),
     };
     for (key, value, id) in entries {
@@ -43,7 +62,12 @@ fn read_map(doc: &AutoCommit, obj: &ObjId, heads: Option<&[ChangeHash]>) -> Resu
     Ok(out)
 }
 
-fn read_value(doc: &AutoCommit, value: Value<'_>, id: ObjId, heads: Option<&[ChangeHash]>) -> Result<Json> {
+fn read_value(
+    doc: &AutoCommit,
+    value: Value<'_>,
+    id: ObjId,
+    heads: Option<&[ChangeHash]>,
+) -> Result<Json> {
     Ok(match value {
         Value::Object(ObjType::Map | ObjType::Table) => Json::Object(read_map(doc, &id, heads)?),
         Value::Object(ObjType::List) => {
@@ -98,10 +122,20 @@ fn json_to_scalar(field: &str, v: &Json) -> Result<ScalarValue> {
             (Some(i), _, _) => ScalarValue::Int(i),
             (None, Some(u), _) => ScalarValue::Uint(u),
             (None, None, Some(f)) => ScalarValue::F64(f),
-            _ => return Err(Error::invalid(FieldError::new(field, "number", "unsupported number"))),
+            _ => {
+                return Err(Error::invalid(FieldError::new(
+                    field,
+                    "number",
+                    "unsupported number",
+                )))
+            }
         },
         Json::Array(_) | Json::Object(_) => {
-            return Err(Error::invalid(FieldError::new(field, "not_scalar", "expected a single value")))
+            return Err(Error::invalid(FieldError::new(
+                field,
+                "not_scalar",
+                "expected a single value",
+            )))
         }
     })
 }
@@ -124,7 +158,9 @@ pub(crate) fn write_diff(
             (Some(Json::Object(old)), Json::Object(new_map)) => {
                 refuse_if_conflicted(doc, obj, key, &field)?;
                 match doc.get(obj, key.as_str()).map_err(document_error)? {
-                    Some((Value::Object(ObjType::Map), child)) => write_diff(doc, &child, old, new_map, &field)?,
+                    Some((Value::Object(ObjType::Map), child)) => {
+                        write_diff(doc, &child, old, new_map, &field)?
+                    }
                     _ => create_map(doc, obj, key, new_map, &field)?,
                 }
             }
@@ -133,11 +169,16 @@ pub(crate) fn write_diff(
                 create_map(doc, obj, key, new_map, &field)?;
             }
             (_, Json::Array(_)) => {
-                return Err(Error::invalid(FieldError::new(field, "read_only", "lists cannot be edited here")))
+                return Err(Error::invalid(FieldError::new(
+                    field,
+                    "read_only",
+                    "lists cannot be edited here",
+                )))
             }
             (_, scalar) => {
                 refuse_if_conflicted(doc, obj, key, &field)?;
-                doc.put(obj, key.as_str(), json_to_scalar(&field, scalar)?).map_err(document_error)?;
+                doc.put(obj, key.as_str(), json_to_scalar(&field, scalar)?)
+                    .map_err(document_error)?;
             }
         }
     }
@@ -149,14 +190,24 @@ pub(crate) fn write_diff(
     Ok(())
 }
 
-fn create_map(doc: &mut AutoCommit, obj: &ObjId, key: &str, content: &Map<String, Json>, field: &str) -> Result<()> {
-    let child = doc.put_object(obj, key, ObjType::Map).map_err(document_error)?;
+fn create_map(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    content: &Map<String, Json>,
+    field: &str,
+) -> Result<()> {
+    let child = doc
+        .put_object(obj, key, ObjType::Map)
+        .map_err(document_error)?;
     write_diff(doc, &child, &Map::new(), content, field)
 }
 
 fn refuse_if_conflicted(doc: &AutoCommit, obj: &ObjId, key: &str, field: &str) -> Result<()> {
     if doc.get_all(obj, key).map_err(document_error)?.len() > 1 {
-        return Err(Error::FieldConflicted { field: field.to_owned() });
+        return Err(Error::FieldConflicted {
+            field: field.to_owned(),
+        });
     }
     Ok(())
 }
@@ -169,13 +220,21 @@ pub(crate) fn conflicts(doc: &mut AutoCommit) -> Result<Vec<FieldConflict>> {
     for (field, values) in found {
         let mut conflict_values = Vec::new();
         for (value, id) in values {
-            let meta = doc
-                .hash_for_opid(&id)
-                .and_then(|hash| doc.get_change_meta_by_hash(&hash).map(|m| (m.message.map(|s| s.to_string()), m.timestamp)));
+            let meta = doc.hash_for_opid(&id).and_then(|hash| {
+                doc.get_change_meta_by_hash(&hash)
+                    .map(|m| (m.message.map(|s| s.to_string()), m.timestamp))
+            });
             let (author, time) = meta.unwrap_or((None, 0));
-            conflict_values.push(ConflictValue { value, author, time_unix: time });
+            conflict_values.push(ConflictValue {
+                value,
+                author,
+                time_unix: time,
+            });
         }
-        out.push(FieldConflict { field, values: conflict_values });
+        out.push(FieldConflict {
+            field,
+            values: conflict_values,
+        });
     }
     Ok(out)
 }
@@ -210,15 +269,24 @@ fn collect_conflicts(doc: &AutoCommit, obj: &ObjId, path: &str, out: &mut Found)
 /// Puts `value` at the dotted `field` path, superseding every concurrent value there.
 pub(crate) fn put_path(doc: &mut AutoCommit, field: &str, value: &Json) -> Result<()> {
     let parts: Vec<&str> = field.split('.').collect();
-    let (last, parents) = parts.split_last().ok_or_else(|| Error::invalid(FieldError::new(field, "path", "empty field path")))?;
+    let (last, parents) = parts
+        .split_last()
+        .ok_or_else(|| Error::invalid(FieldError::new(field, "path", "empty field path")))?;
     let mut obj = ROOT;
     for part in parents {
         obj = match doc.get(&obj, *part).map_err(document_error)? {
             Some((Value::Object(ObjType::Map), child)) => child,
-            _ => return Err(Error::invalid(FieldError::new(field, "path", "no such field"))),
+            _ => {
+                return Err(Error::invalid(FieldError::new(
+                    field,
+                    "path",
+                    "no such field",
+                )))
+            }
         };
     }
-    doc.put(&obj, *last, json_to_scalar(field, value)?).map_err(document_error)?;
+    doc.put(&obj, *last, json_to_scalar(field, value)?)
+        .map_err(document_error)?;
     Ok(())
 }
 

@@ -6,8 +6,8 @@ pub(crate) mod document;
 pub mod model;
 pub mod validate;
 
-use automerge::{ActorId, AutoCommit, ChangeHash, ROOT};
 use automerge::transaction::CommitOptions;
+use automerge::{ActorId, AutoCommit, ChangeHash, ROOT};
 use serde_json::{Map, Value as Json};
 
 pub use conflict::{ConflictValue, FieldConflict};
@@ -43,9 +43,15 @@ impl HouseholdDocument {
 
     /// Loads a document from a snapshot followed by any number of change chunks.
     pub fn load(id: &str, chunks: &[&[u8]], actor: ActorId) -> Result<Self> {
-        let corrupt = |e: automerge::AutomergeError| Error::CorruptDocument { id: id.to_owned(), reason: e.to_string() };
+        let corrupt = |e: automerge::AutomergeError| Error::CorruptDocument {
+            id: id.to_owned(),
+            reason: e.to_string(),
+        };
         if chunks.is_empty() {
-            return Err(Error::CorruptDocument { id: id.to_owned(), reason: "no stored chunks".into() });
+            return Err(Error::CorruptDocument {
+                id: id.to_owned(),
+                reason: "no stored chunks".into(),
+            });
         }
         // One load over the concatenated chunks is several times faster than a load followed
         // by one `load_incremental` per chunk.
@@ -87,7 +93,12 @@ impl HouseholdDocument {
 
     /// Writes the fields of `edited` that differ from the household as read at `base_heads`.
     /// Returns `None` when nothing changed. On error nothing is written.
-    pub fn update(&mut self, base_heads: &[ChangeHash], edited: &Household, by: &Authorship) -> Result<Option<ChangeHash>> {
+    pub fn update(
+        &mut self,
+        base_heads: &[ChangeHash],
+        edited: &Household,
+        by: &Authorship,
+    ) -> Result<Option<ChangeHash>> {
         let current = self.doc.get_heads();
         let base = if current.as_slice() == base_heads {
             document::read_tree(&self.doc, None)?
@@ -105,7 +116,12 @@ impl HouseholdDocument {
     }
 
     /// Puts `value` at `field`, superseding every concurrent value there.
-    pub fn resolve(&mut self, field: &str, value: &Json, by: &Authorship) -> Result<Option<ChangeHash>> {
+    pub fn resolve(
+        &mut self,
+        field: &str,
+        value: &Json,
+        by: &Authorship,
+    ) -> Result<Option<ChangeHash>> {
         match document::put_path(&mut self.doc, field, value) {
             Ok(()) => Ok(commit(&mut self.doc, by)),
             Err(e) => {
@@ -127,7 +143,12 @@ impl HouseholdDocument {
             }
             map = match map.get_mut(part) {
                 Some(Json::Object(child)) => child,
-                _ => return Err(Error::NotFound { what: "field", id: field.to_owned() }),
+                _ => {
+                    return Err(Error::NotFound {
+                        what: "field",
+                        id: field.to_owned(),
+                    })
+                }
             };
         }
         from_tree(tree)
@@ -161,19 +182,29 @@ impl HouseholdDocument {
 }
 
 fn commit(doc: &mut AutoCommit, by: &Authorship) -> Option<ChangeHash> {
-    doc.commit_with(CommitOptions::default().with_message(by.worker_id.clone()).with_time(by.time_unix))
+    doc.commit_with(
+        CommitOptions::default()
+            .with_message(by.worker_id.clone())
+            .with_time(by.time_unix),
+    )
 }
 
 fn to_tree(household: &Household) -> Result<Map<String, Json>> {
     match serde_json::to_value(household) {
         Ok(Json::Object(map)) => Ok(map),
-        Ok(_) => Err(Error::Document("household did not serialise to a map".into())),
+        Ok(_) => Err(Error::Document(
+            "household did not serialise to a map".into(),
+        )),
         Err(e) => Err(Error::Document(e.to_string())),
     }
 }
 
 fn from_tree(tree: Map<String, Json>) -> Result<Household> {
-    let id = tree.get("id").and_then(Json::as_str).unwrap_or_default().to_owned();
+    let id = tree
+        .get("id")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_owned();
     serde_json::from_value(Json::Object(tree)).map_err(|e| Error::CorruptDocument {
         id,
         reason: format!("does not match the household schema of this app version ({e}); a newer app may have written it"),

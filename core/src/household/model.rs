@@ -219,16 +219,31 @@ mod tests {
     use super::*;
 
     fn serde_name<T: Serialize>(value: T) -> String {
-        serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+        serde_json::to_value(value)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
     }
 
     #[test]
     fn codes_match_the_stored_names() {
-        for v in HouseholdStatus::ALL { assert_eq!(v.code(), serde_name(v)); }
-        for v in Program::ALL { assert_eq!(v.code(), serde_name(v)); }
-        for v in Relation::ALL { assert_eq!(v.code(), serde_name(v)); }
-        for v in Health::ALL { assert_eq!(v.code(), serde_name(v)); }
-        for v in Disability::ALL { assert_eq!(v.code(), serde_name(v)); }
-        for v in LabourAbility::ALL { assert_eq!(v.code(), serde_name(v)); }
+        for v in HouseholdStatus::ALL {
+            assert_eq!(v.code(), serde_name(v));
+        }
+        for v in Program::ALL {
+            assert_eq!(v.code(), serde_name(v));
+        }
+        for v in Relation::ALL {
+            assert_eq!(v.code(), serde_name(v));
+        }
+        for v in Health::ALL {
+            assert_eq!(v.code(), serde_name(v));
+        }
+        for v in Disability::ALL {
+            assert_eq!(v.code(), serde_name(v));
+        }
+        for v in LabourAbility::ALL {
+            assert_eq!(v.code(), serde_name(v));
+        }
     }
 }

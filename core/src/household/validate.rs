@@ -23,7 +23,11 @@ pub const MAX_MEMBERS: usize = 30;
 pub fn validate_household(household: &mut Household, today: NaiveDate) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if !is_hex(&household.id, 32) {
-        errors.push(FieldError::new("id", "household.id", "household id must be 32 lower-case hex characters"));
+        errors.push(FieldError::new(
+            "id",
+            "household.id",
+            "household id must be 32 lower-case hex characters",
+        ));
     }
     validate_profile(household, today, &mut errors);
     validate_enrollment(household, &mut errors);
@@ -38,23 +42,36 @@ fn validate_profile(h: &mut Household, today: NaiveDate, errors: &mut Vec<FieldE
     check_digits("profile.village_code", &p.village_code, 12, errors);
     if !p.township_code.starts_with(&p.county_code) {
         errors.push(
-            FieldError::new("profile.township_code", "address.not_in_county", "township is not in the county")
-                .with("county_code", &p.county_code),
+            FieldError::new(
+                "profile.township_code",
+                "address.not_in_county",
+                "township is not in the county",
+            )
+            .with("county_code", &p.county_code),
         );
     }
     if !p.village_code.starts_with(&p.township_code) {
         errors.push(
-            FieldError::new("profile.village_code", "address.not_in_township", "village is not in the township")
-                .with("township_code", &p.township_code),
+            FieldError::new(
+                "profile.village_code",
+                "address.not_in_township",
+                "village is not in the township",
+            )
+            .with("township_code", &p.township_code),
         );
     }
     p.address = p.address.trim().to_owned();
     check_text("profile.address", &p.address, MAX_ADDRESS_CHARS, errors);
     if let Some(phone) = &mut p.phone {
         *phone = phone.trim().to_owned();
-        let ok = (5..=20).contains(&phone.len()) && phone.chars().all(|c| c.is_ascii_digit() || c == '-');
+        let ok = (5..=20).contains(&phone.len())
+            && phone.chars().all(|c| c.is_ascii_digit() || c == '-');
         if !ok {
-            errors.push(FieldError::new("profile.phone", "phone.format", "phone must be 5-20 digits or dashes"));
+            errors.push(FieldError::new(
+                "profile.phone",
+                "phone.format",
+                "phone must be 5-20 digits or dashes",
+            ));
         }
     }
     check_date("profile.status_since", p.status_since, today, errors);
@@ -68,24 +85,33 @@ fn validate_enrollment(h: &Household, errors: &mut Vec<FieldError>) {
             "required",
             "rural dibao needs a class 1-4",
         )),
-        (Program::RuralDibao | Program::UrbanDibao, Some(c)) if !(1..=4).contains(&c) => errors.push(
-            FieldError::new("enrollment.dibao_class", "range", "dibao class must be 1-4")
-                .with("min", 1)
-                .with("max", 4)
-                .with("value", c),
-        ),
+        (Program::RuralDibao | Program::UrbanDibao, Some(c)) if !(1..=4).contains(&c) => errors
+            .push(
+                FieldError::new("enrollment.dibao_class", "range", "dibao class must be 1-4")
+                    .with("min", 1)
+                    .with("max", 4)
+                    .with("value", c),
+            ),
         (Program::RuralDibao | Program::UrbanDibao, _) => {}
         (program, Some(_)) => errors.push(
-            FieldError::new("enrollment.dibao_class", "dibao_class.not_applicable", "only dibao has a class")
-                .with("program", program.code()),
+            FieldError::new(
+                "enrollment.dibao_class",
+                "dibao_class.not_applicable",
+                "only dibao has a class",
+            )
+            .with("program", program.code()),
         ),
         (_, None) => {}
     }
     if let (Some(start), Some(end)) = (e.start_date, e.end_date) {
         if end < start {
             errors.push(
-                FieldError::new("enrollment.end_date", "date.before_start", "end date is before the start date")
-                    .with("start_date", start),
+                FieldError::new(
+                    "enrollment.end_date",
+                    "date.before_start",
+                    "end date is before the start date",
+                )
+                .with("start_date", start),
             );
         }
     }
@@ -93,7 +119,11 @@ fn validate_enrollment(h: &Household, errors: &mut Vec<FieldError>) {
 
 fn validate_members(h: &mut Household, today: NaiveDate, errors: &mut Vec<FieldError>) {
     if h.members.is_empty() {
-        errors.push(FieldError::new("members", "required", "a household has at least one member"));
+        errors.push(FieldError::new(
+            "members",
+            "required",
+            "a household has at least one member",
+        ));
     }
     if h.members.len() > MAX_MEMBERS {
         errors.push(
@@ -120,15 +150,23 @@ fn validate_members(h: &mut Household, today: NaiveDate, errors: &mut Vec<FieldE
         )),
         [] => {}
         _ => errors.push(
-            FieldError::new("members", "household.several_heads", "only one member can be the head")
-                .with("count", heads.len()),
+            FieldError::new(
+                "members",
+                "household.several_heads",
+                "only one member can be the head",
+            )
+            .with("count", heads.len()),
         ),
     }
     let mut seen_ids = HashSet::new();
     for (member_id, member) in &mut h.members {
         let prefix = format!("members.{member_id}");
         if !is_hex(member_id, 16) {
-            errors.push(FieldError::new(&prefix, "member.id", "member id must be 16 lower-case hex characters"));
+            errors.push(FieldError::new(
+                &prefix,
+                "member.id",
+                "member id must be 16 lower-case hex characters",
+            ));
         }
         validate_member(member, today, &prefix, errors);
         if !seen_ids.insert(member.id_number.clone()) {
@@ -174,10 +212,14 @@ fn validate_member(m: &mut Member, today: NaiveDate, prefix: &str, errors: &mut 
             "a disability needs its grade 1-4",
         )),
         (_, Some(g)) if !(1..=4).contains(&g) => errors.push(
-            FieldError::new(format!("{prefix}.disability_grade"), "range", "disability grade must be 1-4")
-                .with("min", 1)
-                .with("max", 4)
-                .with("value", g),
+            FieldError::new(
+                format!("{prefix}.disability_grade"),
+                "range",
+                "disability grade must be 1-4",
+            )
+            .with("min", 1)
+            .with("max", 4)
+            .with("value", g),
         ),
         _ => {}
     }
@@ -199,19 +241,30 @@ fn check_text(field: &str, value: &str, max_chars: usize, errors: &mut Vec<Field
     } else if chars > max_chars {
         errors.push(FieldError::new(field, "too_long", "too long").with("max", max_chars));
     } else if value.chars().any(char::is_control) {
-        errors.push(FieldError::new(field, "text.control_character", "must not contain control characters"));
+        errors.push(FieldError::new(
+            field,
+            "text.control_character",
+            "must not contain control characters",
+        ));
     }
 }
 
 fn check_date(field: &str, date: NaiveDate, today: NaiveDate, errors: &mut Vec<FieldError>) {
     if date > today || date.year() < crate::resident_id::OLDEST_BIRTH_YEAR {
         errors.push(
-            FieldError::new(field, "date.implausible", "date is in the future or implausibly old")
-                .with("date", date),
+            FieldError::new(
+                field,
+                "date.implausible",
+                "date is in the future or implausibly old",
+            )
+            .with("date", date),
         );
     }
 }
 
 fn is_hex(value: &str, len: usize) -> bool {
-    value.len() == len && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    value.len() == len
+        && value
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }

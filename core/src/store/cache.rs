@@ -27,7 +27,11 @@ pub(crate) struct DocumentCache {
 
 impl DocumentCache {
     pub fn new(capacity: usize) -> Self {
-        Self { entries: HashMap::new(), capacity: capacity.max(1), tick: 0 }
+        Self {
+            entries: HashMap::new(),
+            capacity: capacity.max(1),
+            tick: 0,
+        }
     }
 
     pub fn get(&mut self, id: &str) -> Option<&mut CachedDocument> {
@@ -39,14 +43,33 @@ impl DocumentCache {
         })
     }
 
-    pub fn insert(&mut self, id: String, doc: HouseholdDocument, saved_heads: Vec<ChangeHash>, chunk_count: u32) {
+    pub fn insert(
+        &mut self,
+        id: String,
+        doc: HouseholdDocument,
+        saved_heads: Vec<ChangeHash>,
+        chunk_count: u32,
+    ) {
         if self.entries.len() >= self.capacity && !self.entries.contains_key(&id) {
-            if let Some(oldest) = self.entries.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| k.clone()) {
+            if let Some(oldest) = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.last_used)
+                .map(|(k, _)| k.clone())
+            {
                 self.entries.remove(&oldest);
             }
         }
         self.tick += 1;
-        self.entries.insert(id, CachedDocument { doc, saved_heads, chunk_count, last_used: self.tick });
+        self.entries.insert(
+            id,
+            CachedDocument {
+                doc,
+                saved_heads,
+                chunk_count,
+                last_used: self.tick,
+            },
+        );
     }
 
     /// Forgets a document (after a failed write, so memory never runs ahead of the disk).

@@ -18,18 +18,29 @@ pub(crate) fn read(conn: &Connection, household_id: &str) -> Result<Vec<(bool, V
 }
 
 /// Appends one chunk; returns how many chunks the household now has.
-pub(crate) fn append(conn: &Connection, household_id: &str, is_snapshot: bool, bytes: &[u8]) -> Result<u32> {
-    conn.prepare_cached("INSERT INTO document_chunks (household_id, is_snapshot, bytes) VALUES (?1, ?2, ?3)")?
-        .execute(params![household_id, is_snapshot, bytes])?;
+pub(crate) fn append(
+    conn: &Connection,
+    household_id: &str,
+    is_snapshot: bool,
+    bytes: &[u8],
+) -> Result<u32> {
+    conn.prepare_cached(
+        "INSERT INTO document_chunks (household_id, is_snapshot, bytes) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![household_id, is_snapshot, bytes])?;
     Ok(conn
         .prepare_cached("SELECT count(*) FROM document_chunks WHERE household_id = ?1")?
         .query_row([household_id], |r| r.get(0))?)
 }
 
 /// Replaces all of a household's chunks with one snapshot.
-pub(crate) fn replace_with_snapshot(conn: &Connection, household_id: &str, snapshot: &[u8]) -> Result<()> {
-    conn.prepare_cached("DELETE FROM document_chunks WHERE household_id = ?1")?.execute([household_id])?;
+pub(crate) fn replace_with_snapshot(
+    conn: &Connection,
+    household_id: &str,
+    snapshot: &[u8],
+) -> Result<()> {
+    conn.prepare_cached("DELETE FROM document_chunks WHERE household_id = ?1")?
+        .execute([household_id])?;
     append(conn, household_id, true, snapshot)?;
     Ok(())
 }
-

@@ -50,7 +50,12 @@ fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<HouseholdSummary> {
 }
 
 /// Rewrites the index rows of one household.
-pub(crate) fn write(tx: &Transaction<'_>, h: &Household, has_conflicts: bool, now: i64) -> Result<()> {
+pub(crate) fn write(
+    tx: &Transaction<'_>,
+    h: &Household,
+    has_conflicts: bool,
+    now: i64,
+) -> Result<()> {
     let head_name = h.head().map(|m| m.name.as_str()).unwrap_or_default();
     tx.prepare_cached(
         "INSERT INTO households (id, county_code, township_code, village_code, program, dibao_class,
@@ -73,17 +78,24 @@ pub(crate) fn write(tx: &Transaction<'_>, h: &Household, has_conflicts: bool, no
         has_conflicts,
         now
     ])?;
-    tx.prepare_cached("DELETE FROM members WHERE household_id = ?1")?.execute([&h.id])?;
+    tx.prepare_cached("DELETE FROM members WHERE household_id = ?1")?
+        .execute([&h.id])?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO members (household_id, member_id, village_code, name, id_number, relation)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (member_id, m) in &h.members {
-        insert.execute(params![h.id, member_id, h.profile.village_code, m.name, m.id_number, m.relation.code()])?;
+        insert.execute(params![
+            h.id,
+            member_id,
+            h.profile.village_code,
+            m.name,
+            m.id_number,
+            m.relation.code()
+        ])?;
     }
     Ok(())
 }
-
 
 /// Rebuilds the member index from the stored documents (schema migration to version 2).
 pub(crate) fn rebuild_member_index(tx: &Transaction<'_>) -> Result<()> {
@@ -101,14 +113,25 @@ pub(crate) fn rebuild_member_index(tx: &Transaction<'_>) -> Result<()> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         for (member_id, m) in &h.members {
-            insert.execute(params![h.id, member_id, h.profile.village_code, m.name, m.id_number, m.relation.code()])?;
+            insert.execute(params![
+                h.id,
+                member_id,
+                h.profile.village_code,
+                m.name,
+                m.id_number,
+                m.relation.code()
+            ])?;
         }
     }
     Ok(())
 }
 
 /// Households of one village, ordered by head's name.
-pub(crate) fn list_village(conn: &Connection, village: &str, filter: &ListFilter) -> Result<Vec<HouseholdSummary>> {
+pub(crate) fn list_village(
+    conn: &Connection,
+    village: &str,
+    filter: &ListFilter,
+) -> Result<Vec<HouseholdSummary>> {
     let sql = format!(
         "SELECT {SUMMARY_COLUMNS} FROM households h
          WHERE h.village_code = ?1 AND (?2 IS NULL OR h.status = ?2) AND (?3 IS NULL OR h.program = ?3)
@@ -120,7 +143,11 @@ pub(crate) fn list_village(conn: &Connection, village: &str, filter: &ListFilter
 }
 
 /// Households in `villages` with a member whose name contains `name_part`.
-pub(crate) fn search_name(conn: &Connection, villages: &[String], name_part: &str) -> Result<Vec<HouseholdSummary>> {
+pub(crate) fn search_name(
+    conn: &Connection,
+    villages: &[String],
+    name_part: &str,
+) -> Result<Vec<HouseholdSummary>> {
     if villages.is_empty() || name_part.is_empty() {
         return Ok(Vec::new());
     }
@@ -132,13 +159,20 @@ pub(crate) fn search_name(conn: &Connection, villages: &[String], name_part: &st
          ORDER BY h.head_name, h.id"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let args = villages.iter().map(String::as_str).chain(std::iter::once(name_part));
+    let args = villages
+        .iter()
+        .map(String::as_str)
+        .chain(std::iter::once(name_part));
     let rows = stmt.query_map(params_from_iter(args), summary)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The household in `villages` with a member holding this (normalised) ID number.
-pub(crate) fn find_id_number(conn: &Connection, villages: &[String], id_number: &str) -> Result<Vec<HouseholdSummary>> {
+pub(crate) fn find_id_number(
+    conn: &Connection,
+    villages: &[String],
+    id_number: &str,
+) -> Result<Vec<HouseholdSummary>> {
     let sql = format!(
         "SELECT {SUMMARY_COLUMNS} FROM members m JOIN households h ON h.id = m.household_id
          WHERE m.id_number = ?1 ORDER BY h.id"
@@ -146,11 +180,17 @@ pub(crate) fn find_id_number(conn: &Connection, villages: &[String], id_number: 
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([id_number.trim().to_ascii_uppercase()], summary)?;
     let all: Vec<HouseholdSummary> = rows.collect::<rusqlite::Result<_>>()?;
-    Ok(all.into_iter().filter(|h| villages.contains(&h.village_code)).collect())
+    Ok(all
+        .into_iter()
+        .filter(|h| villages.contains(&h.village_code))
+        .collect())
 }
 
 /// The summary of one household.
 pub(crate) fn get(conn: &Connection, id: &str) -> Result<Option<HouseholdSummary>> {
     let sql = format!("SELECT {SUMMARY_COLUMNS} FROM households h WHERE h.id = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([id], summary).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], summary)
+        .optional()?)
 }

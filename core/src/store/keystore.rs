@@ -44,9 +44,13 @@ impl FileKeyStore {
     fn path(&self, store_id: &str) -> Result<PathBuf, KeyStoreError> {
         let ok = !store_id.is_empty()
             && store_id.len() <= 64
-            && store_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && store_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !ok {
-            return Err(KeyStoreError::Unavailable(format!("invalid store id {store_id:?}")));
+            return Err(KeyStoreError::Unavailable(format!(
+                "invalid store id {store_id:?}"
+            )));
         }
         Ok(self.dir.join(format!("{store_id}.key")))
     }
@@ -55,10 +59,12 @@ impl FileKeyStore {
 impl KeyStore for FileKeyStore {
     fn database_key(&self, store_id: &str) -> Result<Vec<u8>, KeyStoreError> {
         let path = self.path(store_id)?;
-        let unavailable = |e: std::io::Error| KeyStoreError::Unavailable(format!("{}: {e}", path.display()));
+        let unavailable =
+            |e: std::io::Error| KeyStoreError::Unavailable(format!("{}: {e}", path.display()));
         match fs::read_to_string(&path) {
-            Ok(text) => hex::decode(text.trim())
-                .map_err(|_| KeyStoreError::Unavailable(format!("{} is not a hex key", path.display()))),
+            Ok(text) => hex::decode(text.trim()).map_err(|_| {
+                KeyStoreError::Unavailable(format!("{} is not a hex key", path.display()))
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = vec![0u8; 32];
                 SystemRandom::new()
@@ -101,7 +107,10 @@ mod tests {
         assert_eq!(first.len(), 32);
         assert_eq!(keys.database_key("tablet-1")?, first);
         assert_ne!(keys.database_key("tablet-2")?, first);
-        assert!(matches!(keys.database_key("../etc/passwd"), Err(KeyStoreError::Unavailable(_))));
+        assert!(matches!(
+            keys.database_key("../etc/passwd"),
+            Err(KeyStoreError::Unavailable(_))
+        ));
         Ok(())
     }
 }

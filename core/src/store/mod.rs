@@ -26,7 +26,9 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction};
 
 use crate::error::{Error, FieldError, Result};
 use crate::household::validate::validate_household;
-use crate::household::{Authorship, FieldConflict, Household, HouseholdDocument, NewHousehold, Relation};
+use crate::household::{
+    Authorship, FieldConflict, Household, HouseholdDocument, NewHousehold, Relation,
+};
 use cache::DocumentCache;
 pub use index::{HouseholdSummary, ListFilter};
 pub use keystore::{FileKeyStore, KeyStore, KeyStoreError};
@@ -90,8 +92,12 @@ impl Store {
     pub fn open(config: StoreConfig, keys: &dyn KeyStore) -> Result<Self> {
         let offset = FixedOffset::east_opt(config.utc_offset_seconds).ok_or_else(|| {
             Error::invalid(
-                FieldError::new("utc_offset_seconds", "range", "time zone offset out of range")
-                    .with("value", config.utc_offset_seconds),
+                FieldError::new(
+                    "utc_offset_seconds",
+                    "range",
+                    "time zone offset out of range",
+                )
+                .with("value", config.utc_offset_seconds),
             )
         })?;
         let key = keys.database_key(&config.store_id).map_err(|e| match e {
@@ -99,13 +105,20 @@ impl Store {
             KeyStoreError::Unavailable(why) => Error::KeyStore(why),
         })?;
         if key.len() != 32 {
-            return Err(Error::KeyStore(format!("the database key must be 32 bytes, got {}", key.len())));
+            return Err(Error::KeyStore(format!(
+                "the database key must be 32 bytes, got {}",
+                key.len()
+            )));
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(&config.path, flags)?;
         conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
         conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(&key)))?;
-        match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+        match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
             Ok(_) => {}
             Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::NotADatabase => {
                 return Err(Error::WrongKey)
@@ -125,7 +138,13 @@ impl Store {
             rusqlite::params![actor.to_bytes(), Utc::now().timestamp()],
         )?;
         let cache = DocumentCache::new(config.cache_capacity);
-        Ok(Self { conn, config, actor, offset, cache })
+        Ok(Self {
+            conn,
+            config,
+            actor,
+            offset,
+            cache,
+        })
     }
 
     /// The Automerge actor id of this opening (hex).
@@ -144,13 +163,18 @@ impl Store {
     }
 
     fn authorship(&self) -> Authorship {
-        Authorship { worker_id: self.config.worker_id.clone(), time_unix: Utc::now().timestamp() }
+        Authorship {
+            worker_id: self.config.worker_id.clone(),
+            time_unix: Utc::now().timestamp(),
+        }
     }
 
     /// Creates a household; returns it with its new ids.
     pub fn create_household(&mut self, new: NewHousehold) -> Result<Household> {
         let mut created = self.create_households(vec![new])?;
-        created.pop().ok_or_else(|| Error::Document("nothing created".into()))
+        created
+            .pop()
+            .ok_or_else(|| Error::Document("nothing created".into()))
     }
 
     /// Creates households in one transaction: either all are written or none (the errors of
@@ -163,7 +187,12 @@ impl Store {
             let mut household = assign_ids(new)?;
             let errors = validate_household(&mut household, today);
             if !errors.is_empty() {
-                return Err(Error::Invalid(errors.into_iter().map(|e| e.under(&format!("[{i}]"))).collect()));
+                return Err(Error::Invalid(
+                    errors
+                        .into_iter()
+                        .map(|e| e.under(&format!("[{i}]")))
+                        .collect(),
+                ));
             }
             let mut doc = HouseholdDocument::create(&household, self.actor.clone(), &by)?;
             let snapshot = doc.save();
@@ -192,13 +221,22 @@ impl Store {
         let heads = cached.doc.heads();
         let conflicts = cached.doc.conflicts()?;
         let problems = validate_household(&mut household.clone(), today);
-        Ok(HouseholdRecord { household, heads, conflicts, problems })
+        Ok(HouseholdRecord {
+            household,
+            heads,
+            conflicts,
+            problems,
+        })
     }
 
     /// Writes the fields of `edited` that differ from the household as it was at `base_heads`
     /// (the heads of the [`HouseholdRecord`] it was edited from). Refused, changing nothing,
     /// if the edit adds a validation problem or touches a conflicted field.
-    pub fn update_household(&mut self, edited: &Household, base_heads: &[ChangeHash]) -> Result<HouseholdRecord> {
+    pub fn update_household(
+        &mut self,
+        edited: &Household,
+        base_heads: &[ChangeHash],
+    ) -> Result<HouseholdRecord> {
         let today = self.today();
         let by = self.authorship();
         let id = edited.id.clone();
@@ -207,12 +245,18 @@ impl Store {
             cached.doc.household()?
         } else {
             cached.doc.household_at(base_heads).map_err(|_| {
-                Error::invalid(FieldError::new("heads", "heads.unknown", "the household was not read from this store"))
+                Error::invalid(FieldError::new(
+                    "heads",
+                    "heads.unknown",
+                    "the household was not read from this store",
+                ))
             })?
         };
         let mut edited = edited.clone();
-        let known: Vec<(String, &str)> =
-            validate_household(&mut base, today).into_iter().map(|e| (e.field, e.code)).collect();
+        let known: Vec<(String, &str)> = validate_household(&mut base, today)
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect();
         let added: Vec<FieldError> = validate_household(&mut edited, today)
             .into_iter()
             .filter(|e| !known.contains(&(e.field.clone(), e.code)))
@@ -227,28 +271,45 @@ impl Store {
     }
 
     /// Reads the household, applies `edit` to it and writes the result.
-    pub fn edit_household(&mut self, id: &str, edit: impl FnOnce(&mut Household)) -> Result<HouseholdRecord> {
+    pub fn edit_household(
+        &mut self,
+        id: &str,
+        edit: impl FnOnce(&mut Household),
+    ) -> Result<HouseholdRecord> {
         let record = self.household(id)?;
         let mut household = record.household;
         edit(&mut household);
         if household.id != id {
-            return Err(Error::invalid(FieldError::new("id", "read_only", "the household id cannot change")));
+            return Err(Error::invalid(FieldError::new(
+                "id",
+                "read_only",
+                "the household id cannot change",
+            )));
         }
         self.update_household(&household, &record.heads)
     }
 
     /// Resolves the conflict on `field` (a dotted path as listed in the record's conflicts) by
     /// writing `value`, which replaces every concurrent value once it has synced.
-    pub fn resolve_conflict(&mut self, id: &str, field: &str, value: serde_json::Value) -> Result<HouseholdRecord> {
+    pub fn resolve_conflict(
+        &mut self,
+        id: &str,
+        field: &str,
+        value: serde_json::Value,
+    ) -> Result<HouseholdRecord> {
         let today = self.today();
         let by = self.authorship();
         let cached = self.load(id)?;
         if !cached.doc.conflicts()?.iter().any(|c| c.field == field) {
-            return Err(Error::NoConflict { field: field.to_owned() });
+            return Err(Error::NoConflict {
+                field: field.to_owned(),
+            });
         }
         let mut resolved = cached.doc.household_with(field, &value)?;
-        let errors: Vec<FieldError> =
-            validate_household(&mut resolved, today).into_iter().filter(|e| e.field == field).collect();
+        let errors: Vec<FieldError> = validate_household(&mut resolved, today)
+            .into_iter()
+            .filter(|e| e.field == field)
+            .collect();
         if !errors.is_empty() {
             return Err(Error::Invalid(errors));
         }
@@ -261,7 +322,13 @@ impl Store {
     /// raw Automerge change bytes, in an order another store can apply.
     pub fn changes_since(&mut self, id: &str, heads: &[ChangeHash]) -> Result<Vec<Vec<u8>>> {
         let cached = self.load(id)?;
-        Ok(cached.doc.automerge().get_changes(heads).iter().map(|c| c.raw_bytes().to_vec()).collect())
+        Ok(cached
+            .doc
+            .automerge()
+            .get_changes(heads)
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect())
     }
 
     /// Merges changes from another tablet (from [`Self::changes_since`]) into the household,
@@ -270,7 +337,9 @@ impl Store {
     pub fn import_changes(&mut self, id: &str, changes: &[Vec<u8>]) -> Result<HouseholdRecord> {
         let decoded = decode_changes(id, changes)?;
         if index::get(&self.conn, id)?.is_none() && self.cache.get(id).is_none() {
-            let doc = HouseholdDocument::from_automerge(automerge::AutoCommit::new().with_actor(self.actor.clone()));
+            let doc = HouseholdDocument::from_automerge(
+                automerge::AutoCommit::new().with_actor(self.actor.clone()),
+            );
             self.cache.insert(id.to_owned(), doc, Vec::new(), 0);
         }
         let result = self.merge_into_cached(id, decoded);
@@ -283,10 +352,15 @@ impl Store {
 
     fn merge_into_cached(&mut self, id: &str, changes: Vec<automerge::Change>) -> Result<()> {
         let cached = self.load(id)?;
-        let corrupt = |reason: String| Error::CorruptDocument { id: id.to_owned(), reason };
-        catch_unwind(AssertUnwindSafe(|| cached.doc.automerge().apply_changes(changes)))
-            .map_err(|_| corrupt("the changes could not be applied".into()))?
-            .map_err(|e| corrupt(e.to_string()))?;
+        let corrupt = |reason: String| Error::CorruptDocument {
+            id: id.to_owned(),
+            reason,
+        };
+        catch_unwind(AssertUnwindSafe(|| {
+            cached.doc.automerge().apply_changes(changes)
+        }))
+        .map_err(|_| corrupt("the changes could not be applied".into()))?
+        .map_err(|e| corrupt(e.to_string()))?;
         if !cached.doc.automerge().get_missing_deps(&[]).is_empty() {
             return Err(Error::MissingDependencies { id: id.to_owned() });
         }
@@ -299,23 +373,38 @@ impl Store {
     }
 
     /// Households of one village.
-    pub fn list_village(&self, village_code: &str, filter: &ListFilter) -> Result<Vec<HouseholdSummary>> {
+    pub fn list_village(
+        &self,
+        village_code: &str,
+        filter: &ListFilter,
+    ) -> Result<Vec<HouseholdSummary>> {
         index::list_village(&self.conn, village_code, filter)
     }
 
     /// Households in `villages` with a member whose name contains `name_part`.
-    pub fn search_by_name(&self, villages: &[String], name_part: &str) -> Result<Vec<HouseholdSummary>> {
+    pub fn search_by_name(
+        &self,
+        villages: &[String],
+        name_part: &str,
+    ) -> Result<Vec<HouseholdSummary>> {
         index::search_name(&self.conn, villages, name_part.trim())
     }
 
     /// Households in `villages` with a member holding this ID number.
-    pub fn find_by_id_number(&self, villages: &[String], id_number: &str) -> Result<Vec<HouseholdSummary>> {
+    pub fn find_by_id_number(
+        &self,
+        villages: &[String],
+        id_number: &str,
+    ) -> Result<Vec<HouseholdSummary>> {
         index::find_id_number(&self.conn, villages, id_number)
     }
 
     /// The list line of one household.
     pub fn summary(&self, id: &str) -> Result<HouseholdSummary> {
-        index::get(&self.conn, id)?.ok_or_else(|| Error::NotFound { what: "household", id: id.to_owned() })
+        index::get(&self.conn, id)?.ok_or_else(|| Error::NotFound {
+            what: "household",
+            id: id.to_owned(),
+        })
     }
 
     /// How many chunks (snapshot included) hold this household on disk.
@@ -330,7 +419,9 @@ impl Store {
 
     /// `PRAGMA integrity_check` result (`"ok"` when healthy).
     pub fn integrity_check(&self) -> Result<String> {
-        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 
     /// Loads a household document into the cache (if needed) and returns it.
@@ -338,14 +429,21 @@ impl Store {
         if self.cache.get(id).is_none() {
             let stored = chunks::read(&self.conn, id)?;
             if stored.is_empty() {
-                return Err(Error::NotFound { what: "household", id: id.to_owned() });
+                return Err(Error::NotFound {
+                    what: "household",
+                    id: id.to_owned(),
+                });
             }
             let refs: Vec<&[u8]> = stored.iter().map(|(_, b)| b.as_slice()).collect();
             let mut doc = HouseholdDocument::load(id, &refs, self.actor.clone())?;
             let heads = doc.heads();
-            self.cache.insert(id.to_owned(), doc, heads, stored.len() as u32);
+            self.cache
+                .insert(id.to_owned(), doc, heads, stored.len() as u32);
         }
-        self.cache.get(id).ok_or_else(|| Error::NotFound { what: "household", id: id.to_owned() })
+        self.cache.get(id).ok_or_else(|| Error::NotFound {
+            what: "household",
+            id: id.to_owned(),
+        })
     }
 
     /// Writes what the cached document has beyond its saved heads, compacting when due, and
@@ -365,7 +463,12 @@ impl Store {
         let tx: Transaction<'_> = self.conn.transaction()?;
         let cached = match self.cache.get(id) {
             Some(c) => c,
-            None => return Err(Error::NotFound { what: "household", id: id.to_owned() }),
+            None => {
+                return Err(Error::NotFound {
+                    what: "household",
+                    id: id.to_owned(),
+                })
+            }
         };
         let has_conflicts = match has_conflicts {
             Some(flag) => flag,
@@ -394,7 +497,6 @@ impl Store {
     }
 }
 
-
 /// Decodes raw change bytes strictly (a malformed change is an error, never skipped).
 fn decode_changes(id: &str, changes: &[Vec<u8>]) -> Result<Vec<automerge::Change>> {
     changes
@@ -404,7 +506,10 @@ fn decode_changes(id: &str, changes: &[Vec<u8>]) -> Result<Vec<automerge::Change
             catch_unwind(|| automerge::Change::from_bytes(bytes.clone()))
                 .map_err(|_| "decoder panicked".to_owned())
                 .and_then(|r| r.map_err(|e| e.to_string()))
-                .map_err(|reason| Error::CorruptDocument { id: id.to_owned(), reason: format!("change {i}: {reason}") })
+                .map_err(|reason| Error::CorruptDocument {
+                    id: id.to_owned(),
+                    reason: format!("change {i}: {reason}"),
+                })
         })
         .collect()
 }
@@ -412,13 +517,17 @@ fn decode_changes(id: &str, changes: &[Vec<u8>]) -> Result<Vec<automerge::Change
 /// Random hex id of `bytes` bytes.
 pub(crate) fn random_hex(bytes: usize) -> Result<String> {
     let mut buf = vec![0u8; bytes];
-    SystemRandom::new().fill(&mut buf).map_err(|_| Error::KeyStore("no system randomness".into()))?;
+    SystemRandom::new()
+        .fill(&mut buf)
+        .map_err(|_| Error::KeyStore("no system randomness".into()))?;
     Ok(hex::encode(buf))
 }
 
 fn new_actor() -> Result<ActorId> {
     let mut buf = [0u8; 16];
-    SystemRandom::new().fill(&mut buf).map_err(|_| Error::KeyStore("no system randomness".into()))?;
+    SystemRandom::new()
+        .fill(&mut buf)
+        .map_err(|_| Error::KeyStore("no system randomness".into()))?;
     Ok(ActorId::from(buf))
 }
 

@@ -16,7 +16,10 @@ pub const VERSION: i64 = 3;
 pub fn init(conn: &mut Connection) -> Result<()> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > VERSION {
-        return Err(Error::SchemaTooNew { found, supported: VERSION });
+        return Err(Error::SchemaTooNew {
+            found,
+            supported: VERSION,
+        });
     }
     if found == VERSION {
         return Ok(());
@@ -37,7 +40,12 @@ pub(crate) fn upgrade(tx: &Transaction<'_>, from: i64, to: i64) -> Result<()> {
                 super::index::rebuild_member_index(tx)?;
             }
             2 => tx.execute_batch(V3_ACTORS)?,
-            _ => return Err(Error::SchemaTooNew { found: version, supported: VERSION }),
+            _ => {
+                return Err(Error::SchemaTooNew {
+                    found: version,
+                    supported: VERSION,
+                })
+            }
         }
     }
     tx.pragma_update(None, "user_version", to)?;
@@ -126,8 +134,14 @@ mod tests {
             upgrade(&tx, 0, start).expect("old schema");
             tx.commit().expect("commit");
             init(&mut conn).expect("upgrade");
-            assert_eq!(schema_of(&conn), fresh_schema, "upgrade from version {start}");
-            let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("version");
+            assert_eq!(
+                schema_of(&conn),
+                fresh_schema,
+                "upgrade from version {start}"
+            );
+            let version: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .expect("version");
             assert_eq!(version, VERSION);
         }
     }
@@ -135,7 +149,10 @@ mod tests {
     #[test]
     fn a_newer_schema_is_refused() {
         let mut conn = Connection::open_in_memory().expect("open");
-        conn.pragma_update(None, "user_version", VERSION + 1).expect("set");
-        assert!(matches!(init(&mut conn), Err(Error::SchemaTooNew { found, .. }) if found == VERSION + 1));
+        conn.pragma_update(None, "user_version", VERSION + 1)
+            .expect("set");
+        assert!(
+            matches!(init(&mut conn), Err(Error::SchemaTooNew { found, .. }) if found == VERSION + 1)
+        );
     }
 }
