@@ -92,6 +92,9 @@ pub enum Error {
     /// Automerge refused an operation on a document.
     #[error("document error: {0}")]
     Document(String),
+    /// A home-visit operation was refused (sealing, signing, co-signing); see its code.
+    #[error(transparent)]
+    Visit(#[from] crate::visit::error::VisitError),
     /// SQLite failed.
     #[error("storage error: {0}")]
     Storage(#[from] rusqlite::Error),
@@ -123,6 +126,7 @@ impl Error {
             Error::CorruptDocument { .. } => "document.corrupt",
             Error::MissingDependencies { .. } => "document.missing_dependencies",
             Error::Document(_) => "document",
+            Error::Visit(e) => e.code(),
             Error::Storage(_) => "storage",
             Error::Io(_) => "io",
         }

@@ -24,6 +24,7 @@ pub fn village(n: u32) -> String {
 }
 
 /// A valid sample member; `seed` picks the name, birth date and ID number.
+#[allow(clippy::manual_is_multiple_of)] // `is_multiple_of` needs Rust 1.87; the MSRV is 1.85
 pub fn member(seed: u64, relation: Relation) -> Member {
     let birth = NaiveDate::from_ymd_opt(
         1940 + (seed % 70) as i32,

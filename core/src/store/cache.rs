@@ -37,10 +37,9 @@ impl DocumentCache {
     pub fn get(&mut self, id: &str) -> Option<&mut CachedDocument> {
         self.tick += 1;
         let tick = self.tick;
-        self.entries.get_mut(id).map(|entry| {
-            entry.last_used = tick;
-            entry
-        })
+        let entry = self.entries.get_mut(id)?;
+        entry.last_used = tick;
+        Some(entry)
     }
 
     pub fn insert(

@@ -15,6 +15,7 @@ pub(crate) mod chunks;
 pub(crate) mod index;
 pub mod keystore;
 pub(crate) mod schema;
+mod visits;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -32,6 +33,7 @@ use crate::household::{
 use cache::DocumentCache;
 pub use index::{HouseholdSummary, ListFilter};
 pub use keystore::{FileKeyStore, KeyStore, KeyStoreError};
+pub use visits::VisitSummary;
 
 /// How to open a store.
 #[derive(Debug, Clone)]
@@ -252,7 +254,17 @@ impl Store {
                 ))
             })?
         };
+        if edited.extra.get(crate::visit::document::VISITS_KEY)
+            != base.extra.get(crate::visit::document::VISITS_KEY)
+        {
+            return Err(Error::invalid(FieldError::new(
+                "visits",
+                "read_only",
+                "visits change only through the visit functions",
+            )));
+        }
         let mut edited = edited.clone();
+        keep_unknown_fields(&base, &mut edited);
         let known: Vec<(String, &str)> = validate_household(&mut base, today)
             .into_iter()
             .map(|e| (e.field, e.code))
@@ -299,6 +311,16 @@ impl Store {
     ) -> Result<HouseholdRecord> {
         let today = self.today();
         let by = self.authorship();
+        let parts: Vec<&str> = field.split('.').collect();
+        if parts[0] == crate::visit::document::VISITS_KEY
+            && !(parts.len() == 4 && parts[2] == "draft")
+        {
+            return Err(Error::invalid(FieldError::new(
+                field,
+                "read_only",
+                "only visit draft answers can be resolved",
+            )));
+        }
         let cached = self.load(id)?;
         if !cached.doc.conflicts()?.iter().any(|c| c.field == field) {
             return Err(Error::NoConflict {
@@ -368,6 +390,10 @@ impl Store {
             return Err(corrupt("the changes belong to another household".into()));
         }
         cached.doc.household()?;
+        let problems = crate::visit::verify::check_integrity(cached.doc.automerge())?;
+        if !problems.is_empty() {
+            return Err(crate::visit::error::VisitError::ImportRefused { problems }.into());
+        }
         let has_conflicts = !cached.doc.conflicts()?.is_empty();
         self.persist(id, Some(has_conflicts))
     }
@@ -490,10 +516,27 @@ impl Store {
         }
         let household = cached.doc.household()?;
         index::write(&tx, &household, has_conflicts, now)?;
+        visits::write_index(&tx, id, &mut cached.doc, now)?;
         tx.commit()?;
         cached.saved_heads = cached.doc.heads();
         cached.chunk_count = count;
         Ok(())
+    }
+}
+
+/// Unknown keys (written by newer app versions, or by parts of the app that own them, such as
+/// visits) are read-only for profile edits: the edited model gets them back from the base, so
+/// a caller that dropped them cannot delete them.
+fn keep_unknown_fields(base: &Household, edited: &mut Household) {
+    edited.extra = base.extra.clone();
+    edited.profile.extra = base.profile.extra.clone();
+    edited.enrollment.extra = base.enrollment.extra.clone();
+    for (member_id, member) in &mut edited.members {
+        member.extra = base
+            .members
+            .get(member_id)
+            .map(|m| m.extra.clone())
+            .unwrap_or_default();
     }
 }
 

@@ -10,7 +10,7 @@ use rusqlite::{Connection, Transaction};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 /// Brings the database to [`VERSION`], or refuses a newer one.
 pub fn init(conn: &mut Connection) -> Result<()> {
@@ -40,6 +40,8 @@ pub(crate) fn upgrade(tx: &Transaction<'_>, from: i64, to: i64) -> Result<()> {
                 super::index::rebuild_member_index(tx)?;
             }
             2 => tx.execute_batch(V3_ACTORS)?,
+            // Stores before version 4 hold no visits, so the new index starts empty.
+            3 => tx.execute_batch(V4_VISITS)?,
             _ => {
                 return Err(Error::SchemaTooNew {
                     found: version,
@@ -106,6 +108,62 @@ CREATE TABLE actors (
     actor_id  BLOB PRIMARY KEY,
     opened_at INTEGER NOT NULL
 );
+";
+
+/// Version 4: signed home visits — the visit list index, certificates, the trust anchor and
+/// revocation list, and sealed contents received for co-signing.
+const V4_VISITS: &str = "
+-- One row per visit: what the visit lists show without loading documents.
+CREATE TABLE visits (
+    visit_id      TEXT PRIMARY KEY,
+    household_id  TEXT NOT NULL,
+    village_code  TEXT NOT NULL,
+    purpose       TEXT NOT NULL,
+    status        TEXT NOT NULL,   -- draft | incomplete | complete | diverged | invalid
+    revision      INTEGER,
+    latest_hash   TEXT,
+    missing_roles TEXT NOT NULL,   -- comma-separated role names
+    updated_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX visits_by_village ON visits (village_code, status);
+CREATE INDEX visits_by_household ON visits (household_id);
+
+-- The team of each visit, and whether each member has a valid signature on the latest revision.
+CREATE TABLE visit_team (
+    visit_id  TEXT NOT NULL,
+    role      TEXT NOT NULL,
+    worker_id TEXT NOT NULL,
+    signed    INTEGER NOT NULL,
+    PRIMARY KEY (visit_id, role)
+) WITHOUT ROWID;
+CREATE INDEX visit_team_by_worker ON visit_team (worker_id);
+
+-- Worker certificates (verified under the authority key before they are stored).
+CREATE TABLE certificates (
+    hash      BLOB PRIMARY KEY,
+    worker_id TEXT NOT NULL,
+    body      BLOB NOT NULL,
+    signature BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX certificates_by_worker ON certificates (worker_id);
+
+-- The county authority key and the newest signed revocation list.
+CREATE TABLE trust (
+    id                   INTEGER PRIMARY KEY CHECK (id = 1),
+    authority_key_id     TEXT NOT NULL,
+    authority_key        BLOB NOT NULL,
+    revocation_body      BLOB,
+    revocation_signature BLOB
+);
+
+-- Sealed contents received (QR codes or a local link) on a co-signer's tablet.
+CREATE TABLE received_contents (
+    hash         BLOB PRIMARY KEY,
+    household_id TEXT NOT NULL,
+    visit_id     TEXT NOT NULL,
+    bytes        BLOB NOT NULL,
+    received_at  INTEGER NOT NULL
+) WITHOUT ROWID;
 ";
 
 #[cfg(test)]

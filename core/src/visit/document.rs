@@ -1,0 +1,793 @@
+//! Visits inside the household's Automerge document.
+//!
+//! ```text
+//! ROOT.visits.<visit_id> = {
+//!   purpose, village_code, created_by, created_at,
+//!   team:       { <role>: <worker id> }                    written once, at start
+//!   draft:      { <answer key>: scalar }                   edited by the team; merges
+//!   sealed:     { <content hash hex>: { content: bytes, sealed_by, sealed_at } }  write-once
+//!   signatures: { "<content hash hex>/<worker id>/<role>": bytes }            one per signer
+//! }
+//! ```
+//!
+//! Sealed entries are keyed by the SHA-256 of their content, so two tablets' concurrent
+//! corrections land under different keys and both stay visible; nothing ever writes to an
+//! existing sealed entry (a verifier checks that every field was written in the same
+//! transaction that created the entry). Signatures are separate keys, so three tablets
+//! signing offline merge without conflict.
+//!
+//! If two tablets create `ROOT.visits` concurrently, both maps survive as concurrent
+//! values; readers unite them and writes go to the map that holds the visit.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use chrono::{DateTime, Utc};
+use serde_json::Value as Json;
+
+use crate::error::{Error, FieldError, Result};
+use crate::household::Authorship;
+use crate::signing::certificate::{is_village_code, Role};
+use crate::signing::wire::{check_identifier, whole_seconds};
+use crate::visit::content::parse_content;
+use crate::visit::content::{
+    ContentHash, Place, RemoteMode, SealedContent, TeamMember, SEALED_FORMAT,
+};
+use crate::visit::error::VisitError;
+use crate::visit::policy::{Purpose, VisitPolicy};
+use crate::visit::template::Template;
+
+/// Root key of the visits map.
+pub const VISITS_KEY: &str = "visits";
+const ENTRY_FIELDS: [&str; 3] = ["content", "sealed_at", "sealed_by"];
+
+/// A new visit: why, who, where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVisit {
+    /// Why the team visits.
+    pub purpose: Purpose,
+    /// Who visits, one person per role.
+    pub team: Vec<TeamMember>,
+    /// 12-digit code of the household's village.
+    pub village_code: String,
+}
+
+/// What the sealing tablet adds to the draft answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealDetails {
+    /// `None` for the first seal; the corrected revision's hash for a correction.
+    pub previous: Option<ContentHash>,
+    /// Where the visit took place (its village must be the visit's village).
+    pub place: Place,
+    /// When the team was in the household.
+    pub visited_at: DateTime<Utc>,
+    /// Hashes of photos and the household member's signature image.
+    pub attachments: Vec<ContentHash>,
+    /// Scoring block (forms issue).
+    pub scoring: Option<Json>,
+    /// Set when handled by phone or video in an emergency.
+    pub emergency_remote: Option<RemoteMode>,
+}
+
+/// One sealed revision whose entry is intact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedRevision {
+    /// SHA-256 of `bytes`, the entry's key.
+    pub content_hash: ContentHash,
+    /// The parsed content.
+    pub content: SealedContent,
+    /// The exact canonical bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A visit as the app shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitRecord {
+    /// The visit id.
+    pub visit_id: String,
+    /// Why the team visits.
+    pub purpose: Purpose,
+    /// The household's village.
+    pub village_code: String,
+    /// Team, sorted by role.
+    pub team: Vec<TeamMember>,
+    /// Draft answers (where tablets wrote concurrently, Automerge's winner).
+    pub draft: BTreeMap<String, Json>,
+    /// Draft keys holding concurrent values (the next edit of the key settles them).
+    pub draft_conflicts: Vec<String>,
+    /// Intact sealed revisions, by revision then hash.
+    pub revisions: Vec<SealedRevision>,
+    /// Hashes of the latest revisions (more than one after concurrent corrections).
+    pub latest: Vec<ContentHash>,
+    /// `Some(n)` when the draft differs from the latest sealed revision `n`: "differs from
+    /// sealed revision n — start a correction".
+    pub draft_differs_from: Option<u32>,
+    /// Keys of the signature entries.
+    pub signature_keys: Vec<String>,
+}
+
+/// A sealed entry as stored, before any check of its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RawEntry {
+    pub content: Vec<u8>,
+    pub sealed_by: String,
+    pub sealed_at: i64,
+}
+
+/// Everything stored for one visit, every concurrent value included.
+#[derive(Debug, Clone)]
+pub(crate) struct RawVisit {
+    pub household_id: Option<String>,
+    pub purpose: Option<String>,
+    pub village_code: Option<String>,
+    /// `(key, concurrent values)`; a value is `Err(why)` when it is not an intact entry.
+    pub sealed: Vec<(String, Vec<std::result::Result<RawEntry, String>>)>,
+    /// `(key, concurrent values)`; `None` for a value that is not bytes.
+    pub signatures: Vec<(String, Vec<Option<Vec<u8>>>)>,
+    /// Other problems of the visit's structure.
+    pub problems: Vec<String>,
+}
+
+pub(crate) fn am(e: automerge::AutomergeError) -> Error {
+    Error::Document(e.to_string())
+}
+
+fn commit(doc: &mut AutoCommit, by: &Authorship) {
+    doc.commit_with(
+        CommitOptions::default()
+            .with_message(by.worker_id.clone())
+            .with_time(by.time_unix),
+    );
+}
+
+/// Runs `f` as one change: committed on success, rolled back on any error.
+fn transact<T>(
+    doc: &mut AutoCommit,
+    by: &Authorship,
+    f: impl FnOnce(&mut AutoCommit) -> Result<T>,
+) -> Result<T> {
+    match f(doc) {
+        Ok(v) => {
+            commit(doc, by);
+            Ok(v)
+        }
+        Err(e) => {
+            doc.rollback();
+            Err(e)
+        }
+    }
+}
+
+fn child_maps(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Vec<ObjId>> {
+    Ok(doc
+        .get_all(obj, key)
+        .map_err(am)?
+        .into_iter()
+        .filter(|(v, _)| matches!(v, Value::Object(ObjType::Map)))
+        .map(|(_, id)| id)
+        .collect())
+}
+
+fn child_map(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<ObjId>> {
+    Ok(match doc.get(obj, key).map_err(am)? {
+        Some((Value::Object(ObjType::Map), id)) => Some(id),
+        _ => None,
+    })
+}
+
+fn get_str(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
+    match doc.get(obj, key) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Str(v) => Some(v.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The visit's map object, searching every concurrent `visits` map.
+pub(crate) fn find_visit(doc: &AutoCommit, visit_id: &str) -> Result<Option<ObjId>> {
+    for visits in child_maps(doc, &ROOT, VISITS_KEY)? {
+        if let Some(id) = child_maps(doc, &visits, visit_id)?.into_iter().next() {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
+fn require_visit(doc: &AutoCommit, visit_id: &str) -> Result<ObjId> {
+    find_visit(doc, visit_id)?.ok_or_else(|| Error::NotFound {
+        what: "visit",
+        id: visit_id.to_owned(),
+    })
+}
+
+/// Ids of every visit in the document, sorted.
+pub fn visit_ids(doc: &AutoCommit) -> Result<Vec<String>> {
+    let mut ids = BTreeSet::new();
+    for visits in child_maps(doc, &ROOT, VISITS_KEY)? {
+        for key in doc.keys(&visits) {
+            ids.insert(key);
+        }
+    }
+    Ok(ids.into_iter().collect())
+}
+
+fn role_from_str(text: &str) -> Option<Role> {
+    Role::ALL.into_iter().find(|r| r.as_str() == text)
+}
+
+/// Checks a new visit's team against the policy; errors name `team`.
+pub fn check_team(purpose: Purpose, team: &[TeamMember], policy: &VisitPolicy) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (i, m) in team.iter().enumerate() {
+        if let Err(why) = check_identifier("worker_id", &m.worker_id) {
+            errors.push(FieldError::new(
+                format!("team[{i}].worker_id"),
+                "visit.worker_id",
+                why,
+            ));
+        }
+        if team[..i].iter().any(|o| o.role == m.role) {
+            errors.push(
+                FieldError::new(
+                    format!("team[{i}].role"),
+                    "visit.duplicate_role",
+                    "a role is listed twice",
+                )
+                .with("role", m.role.as_str()),
+            );
+        }
+        if team[..i].iter().any(|o| o.worker_id == m.worker_id) {
+            errors.push(
+                FieldError::new(
+                    format!("team[{i}].worker_id"),
+                    "visit.duplicate_person",
+                    "one person cannot hold two roles in a visit",
+                )
+                .with("worker_id", &m.worker_id),
+            );
+        }
+    }
+    for role in policy.required_roles(purpose) {
+        if !team.iter().any(|m| m.role == role) {
+            errors.push(
+                FieldError::new(
+                    "team",
+                    "visit.missing_role",
+                    "the policy requires this role",
+                )
+                .with("role", role.as_str()),
+            );
+        }
+    }
+    errors
+}
+
+/// Starts a visit: writes its purpose, village and team, and empty draft, sealed and
+/// signature maps, as one change.
+pub fn start_visit(
+    doc: &mut AutoCommit,
+    visit_id: &str,
+    new: &NewVisit,
+    policy: &VisitPolicy,
+    by: &Authorship,
+) -> Result<()> {
+    let mut errors = check_team(new.purpose, &new.team, policy);
+    if let Err(why) = check_identifier("visit_id", visit_id) {
+        errors.push(FieldError::new("visit_id", "visit.visit_id", why));
+    }
+    if visit_id.contains('/') {
+        errors.push(FieldError::new(
+            "visit_id",
+            "visit.visit_id",
+            "must not contain '/'",
+        ));
+    }
+    if !is_village_code(&new.village_code) {
+        errors.push(FieldError::new(
+            "village_code",
+            "visit.village_code",
+            "not a 12-digit village code",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    if find_visit(doc, visit_id)?.is_some() {
+        return Err(Error::invalid(FieldError::new(
+            "visit_id",
+            "visit.exists",
+            "a visit with this id exists",
+        )));
+    }
+    transact(doc, by, |doc| {
+        let visits = match child_map(doc, &ROOT, VISITS_KEY)? {
+            Some(id) => id,
+            None => doc.put_object(ROOT, VISITS_KEY, ObjType::Map).map_err(am)?,
+        };
+        let visit = doc
+            .put_object(&visits, visit_id, ObjType::Map)
+            .map_err(am)?;
+        doc.put(&visit, "purpose", new.purpose.as_str())
+            .map_err(am)?;
+        doc.put(&visit, "village_code", new.village_code.as_str())
+            .map_err(am)?;
+        doc.put(&visit, "created_by", by.worker_id.as_str())
+            .map_err(am)?;
+        doc.put(&visit, "created_at", by.time_unix).map_err(am)?;
+        let team = doc.put_object(&visit, "team", ObjType::Map).map_err(am)?;
+        for m in &new.team {
+            doc.put(&team, m.role.as_str(), m.worker_id.as_str())
+                .map_err(am)?;
+        }
+        for key in ["draft", "sealed", "signatures"] {
+            doc.put_object(&visit, key, ObjType::Map).map_err(am)?;
+        }
+        Ok(())
+    })
+}
+
+/// Edits draft answers: `Some(value)` sets a key (checked against the template), `None`
+/// removes it. A key holding concurrent values from several tablets is settled by the edit.
+pub fn edit_draft(
+    doc: &mut AutoCommit,
+    visit_id: &str,
+    changes: &[(String, Option<Json>)],
+    template: &Template,
+    by: &Authorship,
+) -> Result<()> {
+    let errors: Vec<FieldError> = changes
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().and_then(|v| template.check_answer(k, v).err()))
+        .collect();
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    let visit = require_visit(doc, visit_id)?;
+    let draft = child_map(doc, &visit, "draft")?.ok_or_else(|| Error::CorruptDocument {
+        id: visit_id.to_owned(),
+        reason: "the visit has no draft map".into(),
+    })?;
+    transact(doc, by, |doc| {
+        for (key, value) in changes {
+            match value {
+                Some(Json::String(s)) => doc.put(&draft, key.as_str(), s.as_str()).map_err(am)?,
+                Some(Json::Bool(b)) => doc.put(&draft, key.as_str(), *b).map_err(am)?,
+                Some(Json::Number(n)) => {
+                    let v = n.as_i64().ok_or_else(|| {
+                        Error::invalid(FieldError::new(
+                            format!("draft.{key}"),
+                            "visit.fen",
+                            "expected an integer",
+                        ))
+                    })?;
+                    doc.put(&draft, key.as_str(), v).map_err(am)?
+                }
+                Some(_) => {
+                    return Err(Error::invalid(FieldError::new(
+                        format!("draft.{key}"),
+                        "not_scalar",
+                        "expected a single value",
+                    )))
+                }
+                None => {
+                    if doc.get(&draft, key.as_str()).map_err(am)?.is_some() {
+                        doc.delete(&draft, key.as_str()).map_err(am)?
+                    }
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+fn read_entry(
+    doc: &AutoCommit,
+    value: &Value<'_>,
+    id: &ObjId,
+) -> std::result::Result<RawEntry, String> {
+    if !matches!(value, Value::Object(ObjType::Map)) {
+        return Err("the sealed entry is not a map".into());
+    }
+    let ObjId::Id(created, actor, _) = id else {
+        return Err("the sealed entry has no creating operation".into());
+    };
+    let keys: Vec<String> = doc.keys(id).collect();
+    if keys != ENTRY_FIELDS {
+        return Err(format!(
+            "the sealed entry has fields {keys:?}, expected {ENTRY_FIELDS:?}"
+        ));
+    }
+    let mut content = None;
+    let mut sealed_by = None;
+    let mut sealed_at = None;
+    for key in ENTRY_FIELDS {
+        let all = doc.get_all(id, key).map_err(|e| e.to_string())?;
+        let [(value, op)] = all.as_slice() else {
+            return Err(format!("field {key} holds {} concurrent values", all.len()));
+        };
+        let written_with_entry =
+            matches!(op, ObjId::Id(c, a, _) if a == actor && *c > *created && *c <= *created + 3);
+        if !written_with_entry {
+            return Err(format!(
+                "field {key} was written after the entry was created"
+            ));
+        }
+        let Value::Scalar(s) = value else {
+            return Err(format!("field {key} is not a scalar"));
+        };
+        match (key, s.as_ref()) {
+            ("content", ScalarValue::Bytes(b)) => content = Some(b.clone()),
+            ("sealed_by", ScalarValue::Str(v)) => sealed_by = Some(v.to_string()),
+            ("sealed_at", ScalarValue::Int(v)) => sealed_at = Some(*v),
+            _ => return Err(format!("field {key} has the wrong type")),
+        }
+    }
+    match (content, sealed_by, sealed_at) {
+        (Some(content), Some(sealed_by), Some(sealed_at)) => Ok(RawEntry {
+            content,
+            sealed_by,
+            sealed_at,
+        }),
+        _ => Err("the sealed entry is incomplete".into()),
+    }
+}
+
+/// Reads everything stored for a visit, keeping every concurrent value.
+pub(crate) fn read_raw(doc: &AutoCommit, visit_id: &str) -> Result<RawVisit> {
+    let visit = require_visit(doc, visit_id)?;
+    let mut problems = Vec::new();
+    let mut sealed = Vec::new();
+    match child_maps(doc, &visit, "sealed")?.as_slice() {
+        [map] => {
+            for key in doc.keys(map).collect::<Vec<_>>() {
+                let values = doc
+                    .get_all(map, key.as_str())
+                    .map_err(am)?
+                    .iter()
+                    .map(|(v, id)| read_entry(doc, v, id))
+                    .collect();
+                sealed.push((key, values));
+            }
+        }
+        maps => problems.push(format!(
+            "the visit has {} sealed maps, expected 1",
+            maps.len()
+        )),
+    }
+    let mut signatures = Vec::new();
+    match child_maps(doc, &visit, "signatures")?.as_slice() {
+        [map] => {
+            for key in doc.keys(map).collect::<Vec<_>>() {
+                let values = doc
+                    .get_all(map, key.as_str())
+                    .map_err(am)?
+                    .into_iter()
+                    .map(|(v, _)| match v {
+                        Value::Scalar(s) => match s.as_ref() {
+                            ScalarValue::Bytes(b) => Some(b.clone()),
+                            _ => None,
+                        },
+                        Value::Object(_) => None,
+                    })
+                    .collect();
+                signatures.push((key, values));
+            }
+        }
+        maps => problems.push(format!(
+            "the visit has {} signature maps, expected 1",
+            maps.len()
+        )),
+    }
+    Ok(RawVisit {
+        household_id: get_str(doc, &ROOT, "id"),
+        purpose: get_str(doc, &visit, "purpose"),
+        village_code: get_str(doc, &visit, "village_code"),
+        sealed,
+        signatures,
+        problems,
+    })
+}
+
+/// The intact, parseable sealed revisions of a raw visit, sorted by revision then hash.
+pub(crate) fn intact_revisions(raw: &RawVisit) -> Vec<SealedRevision> {
+    let mut out: Vec<SealedRevision> = raw
+        .sealed
+        .iter()
+        .filter_map(|(key, values)| {
+            let hash = ContentHash::from_hex(key)?;
+            let first = values.first()?.as_ref().ok()?;
+            let all_same = values
+                .iter()
+                .all(|v| v.as_ref().is_ok_and(|e| e.content == first.content));
+            if !all_same || ContentHash::of(&first.content) != hash {
+                return None;
+            }
+            let content = parse_content(&first.content).ok()?;
+            Some(SealedRevision {
+                content_hash: hash,
+                content,
+                bytes: first.content.clone(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (a.content.revision, a.content_hash).cmp(&(b.content.revision, b.content_hash))
+    });
+    out
+}
+
+/// Hashes of the revisions no other revision corrects.
+pub(crate) fn leaves(revisions: &[SealedRevision]) -> Vec<ContentHash> {
+    let superseded: BTreeSet<ContentHash> = revisions
+        .iter()
+        .filter_map(|r| r.content.previous)
+        .collect();
+    revisions
+        .iter()
+        .map(|r| r.content_hash)
+        .filter(|h| !superseded.contains(h))
+        .collect()
+}
+
+fn read_team(doc: &AutoCommit, visit: &ObjId) -> Result<(Vec<TeamMember>, bool)> {
+    let mut conflicted = false;
+    let mut team = Vec::new();
+    if let Some(map) = child_map(doc, visit, "team")? {
+        for key in doc.keys(&map).collect::<Vec<_>>() {
+            if doc.get_all(&map, key.as_str()).map_err(am)?.len() > 1 {
+                conflicted = true;
+            }
+            if let (Some(role), Some(worker_id)) = (role_from_str(&key), get_str(doc, &map, &key)) {
+                team.push(TeamMember { role, worker_id });
+            } else {
+                conflicted = true;
+            }
+        }
+    }
+    team.sort();
+    Ok((team, conflicted))
+}
+
+fn read_draft(doc: &AutoCommit, visit: &ObjId) -> Result<(BTreeMap<String, Json>, Vec<String>)> {
+    let mut draft = BTreeMap::new();
+    let mut conflicts = Vec::new();
+    if let Some(map) = child_map(doc, visit, "draft")? {
+        for item in doc.map_range(&map, ..) {
+            if item.conflict {
+                conflicts.push(item.key.to_string());
+            }
+            if let automerge::ValueRef::Scalar(s) = &item.value {
+                let v = match s {
+                    automerge::ScalarValueRef::Str(v) => Json::from(v.to_string()),
+                    automerge::ScalarValueRef::Int(v) => Json::from(*v),
+                    automerge::ScalarValueRef::Uint(v) => Json::from(*v),
+                    automerge::ScalarValueRef::Boolean(v) => Json::from(*v),
+                    _ => continue,
+                };
+                draft.insert(item.key.to_string(), v);
+            }
+        }
+    }
+    Ok((draft, conflicts))
+}
+
+/// Reads a visit for display: team, draft, intact revisions, whether the draft differs.
+pub fn read_visit(doc: &AutoCommit, visit_id: &str) -> Result<VisitRecord> {
+    let visit = require_visit(doc, visit_id)?;
+    let raw = read_raw(doc, visit_id)?;
+    let corrupt = |reason: &str| Error::CorruptDocument {
+        id: visit_id.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let purpose = raw
+        .purpose
+        .as_deref()
+        .and_then(Purpose::parse)
+        .ok_or_else(|| corrupt("unknown purpose"))?;
+    let village_code = raw
+        .village_code
+        .clone()
+        .ok_or_else(|| corrupt("no village code"))?;
+    let (team, _) = read_team(doc, &visit)?;
+    let (draft, draft_conflicts) = read_draft(doc, &visit)?;
+    let revisions = intact_revisions(&raw);
+    let latest = leaves(&revisions);
+    let newest = revisions
+        .iter()
+        .filter(|r| latest.contains(&r.content_hash))
+        .max_by_key(|r| r.content.revision);
+    let draft_differs_from =
+        newest.and_then(|r| (r.content.answers != draft).then_some(r.content.revision));
+    Ok(VisitRecord {
+        visit_id: visit_id.to_owned(),
+        purpose,
+        village_code,
+        team,
+        draft,
+        draft_conflicts,
+        revisions,
+        latest,
+        draft_differs_from,
+        signature_keys: raw.signatures.iter().map(|(k, _)| k.clone()).collect(),
+    })
+}
+
+/// Seals the draft as a new revision: the first seal, or a correction of `details.previous`
+/// (which must be a latest revision). Writes one write-once entry keyed by the content hash.
+pub fn seal(
+    doc: &mut AutoCommit,
+    visit_id: &str,
+    details: &SealDetails,
+    template: &Template,
+    by: &Authorship,
+) -> Result<SealedRevision> {
+    let record = read_visit(doc, visit_id)?;
+    let visit = require_visit(doc, visit_id)?;
+    let household_id = get_str(doc, &ROOT, "id").ok_or_else(|| Error::CorruptDocument {
+        id: visit_id.to_owned(),
+        reason: "the household has no id".into(),
+    })?;
+    let (team, team_conflicted) = read_team(doc, &visit)?;
+    if team_conflicted {
+        return Err(Error::FieldConflicted {
+            field: format!("visits.{visit_id}.team"),
+        });
+    }
+    if let Some(key) = record.draft_conflicts.first() {
+        return Err(Error::FieldConflicted {
+            field: format!("visits.{visit_id}.draft.{key}"),
+        });
+    }
+    let (revision, previous) = match details.previous {
+        None => match record.revisions.iter().map(|r| r.content.revision).max() {
+            Some(revision) => return Err(VisitError::AlreadySealed { revision }.into()),
+            None => (1, None),
+        },
+        Some(prev) => {
+            let Some(p) = record.revisions.iter().find(|r| r.content_hash == prev) else {
+                return Err(Error::NotFound {
+                    what: "sealed revision",
+                    id: prev.to_hex(),
+                });
+            };
+            if !record.latest.contains(&prev) {
+                return Err(VisitError::NotLatest {
+                    revision: p.content.revision,
+                }
+                .into());
+            }
+            (p.content.revision + 1, Some(prev))
+        }
+    };
+    let mut errors = template.check_for_seal(&record.draft);
+    if details.place.village_code != record.village_code {
+        errors.push(FieldError::new(
+            "place.village_code",
+            "visit.village_mismatch",
+            "not the visit's village",
+        ));
+    }
+    let mut attachments = details.attachments.clone();
+    attachments.sort();
+    attachments.dedup();
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    let sealed_at = DateTime::from_timestamp(by.time_unix, 0).ok_or_else(|| {
+        Error::invalid(FieldError::new(
+            "sealed_at",
+            "visit.time",
+            "device time out of range",
+        ))
+    })?;
+    let content = SealedContent {
+        format: SEALED_FORMAT,
+        household_id,
+        visit_id: visit_id.to_owned(),
+        revision,
+        previous,
+        purpose: record.purpose,
+        team,
+        template: template.reference.clone(),
+        answers: record.draft.clone(),
+        attachments,
+        scoring: details.scoring.clone(),
+        place: details.place.clone(),
+        visited_at: whole_seconds(details.visited_at),
+        emergency_remote: details.emergency_remote,
+        sealed_by: by.worker_id.clone(),
+        sealed_at,
+    };
+    let (bytes, content_hash) = content.to_bytes()?;
+    if record
+        .revisions
+        .iter()
+        .any(|r| r.content_hash == content_hash)
+    {
+        return Err(VisitError::AlreadySealed { revision }.into());
+    }
+    let sealed = child_map(doc, &visit, "sealed")?.ok_or_else(|| Error::CorruptDocument {
+        id: visit_id.to_owned(),
+        reason: "the visit has no sealed map".into(),
+    })?;
+    transact(doc, by, |doc| {
+        let entry = doc
+            .put_object(&sealed, content_hash.to_hex(), ObjType::Map)
+            .map_err(am)?;
+        doc.put(&entry, "content", ScalarValue::Bytes(bytes.clone()))
+            .map_err(am)?;
+        doc.put(&entry, "sealed_by", content.sealed_by.as_str())
+            .map_err(am)?;
+        doc.put(&entry, "sealed_at", content.sealed_at.timestamp())
+            .map_err(am)?;
+        Ok(())
+    })?;
+    Ok(SealedRevision {
+        content_hash,
+        content,
+        bytes,
+    })
+}
+
+/// Writes one signature entry (already checked by the caller). Returns `false` when the
+/// key already holds exactly these bytes.
+pub(crate) fn put_signature(
+    doc: &mut AutoCommit,
+    visit_id: &str,
+    key: &str,
+    bytes: &[u8],
+    by: &Authorship,
+) -> Result<bool> {
+    let visit = require_visit(doc, visit_id)?;
+    let map = child_map(doc, &visit, "signatures")?.ok_or_else(|| Error::CorruptDocument {
+        id: visit_id.to_owned(),
+        reason: "the visit has no signature map".into(),
+    })?;
+    let existing = doc.get_all(&map, key).map_err(am)?;
+    let same = existing.len() == 1
+        && matches!(&existing[0].0, Value::Scalar(s) if matches!(s.as_ref(), ScalarValue::Bytes(b) if b == bytes));
+    if same {
+        return Ok(false);
+    }
+    transact(doc, by, |doc| {
+        doc.put(&map, key, ScalarValue::Bytes(bytes.to_vec()))
+            .map_err(am)?;
+        Ok(true)
+    })
+}
+
+/// Writes a signature entry under its own key (content hash / signer / role, as named in
+/// its payload). The entry is **not** checked here: make it with
+/// [`crate::visit::verify::sign_content`] or accept it with
+/// [`crate::visit::cosign::accept_response`]; any other entry is flagged by verification.
+/// Returns `false` when the key already holds exactly this entry.
+pub fn add_signature(
+    doc: &mut AutoCommit,
+    visit_id: &str,
+    entry: &crate::visit::entry::SignatureEntry,
+    by: &Authorship,
+) -> Result<bool> {
+    let payload = entry.signature.unverified_payload().map_err(|e| {
+        Error::invalid(FieldError::new(
+            "signature",
+            "visit.signature",
+            e.to_string(),
+        ))
+    })?;
+    let key = crate::visit::entry::signature_key(
+        &ContentHash(payload.content_hash),
+        &payload.signer_worker_id,
+        payload.role,
+    );
+    let bytes = entry.encode().ok_or_else(|| {
+        Error::invalid(FieldError::new(
+            "signature",
+            "visit.signature_size",
+            "signature entry too large",
+        ))
+    })?;
+    put_signature(doc, visit_id, &key, &bytes, by)
+}
