@@ -331,3 +331,26 @@ pub fn signature_bytes(doc: &AutoCommit, visit_id: &str, key: &str) -> Vec<u8> {
         _ => panic!("not a scalar"),
     }
 }
+
+/// A tablet store for `worker_id` in `dir`, trusting the county and holding the team's
+/// certificates.
+pub fn open_store(
+    dir: &std::path::Path,
+    name: &str,
+    worker_id: &str,
+    c: &County,
+) -> ruhu_core::Store {
+    let keys = ruhu_core::store::FileKeyStore::new(dir.join(format!("{name}-dbkeys")));
+    let mut store = ruhu_core::Store::open(
+        ruhu_core::StoreConfig::new(dir.join(format!("{name}.db")), "tablet", worker_id),
+        &keys,
+    )
+    .unwrap();
+    store
+        .set_authority(AUTHORITY_ID, c.authority.public_key())
+        .unwrap();
+    for w in c.workers() {
+        store.add_certificate(&w.cert).unwrap();
+    }
+    store
+}
