@@ -39,11 +39,16 @@ fn every_acknowledged_write_survives_a_kill_mid_burst() {
         }
         let _ = child.wait();
 
-        let mut store =
-            Store::open(StoreConfig::new(&db, "crash", "checker"), &FileKeyStore::new(&keys)).expect("reopen");
+        let mut store = Store::open(
+            StoreConfig::new(&db, "crash", "checker"),
+            &FileKeyStore::new(&keys),
+        )
+        .expect("reopen");
         assert_eq!(store.integrity_check().expect("integrity"), "ok");
         for id in &acked {
-            store.household(id).unwrap_or_else(|e| panic!("acknowledged household {id} lost: {e}"));
+            store
+                .household(id)
+                .unwrap_or_else(|e| panic!("acknowledged household {id} lost: {e}"));
         }
     }
     assert!(acked.len() >= 40 + 77 + 114);

@@ -210,3 +210,8 @@ fn from_tree(tree: Map<String, Json>) -> Result<Household> {
         reason: format!("does not match the household schema of this app version ({e}); a newer app may have written it"),
     })
 }
+
+/// A new random member id (16 lower-case hex characters), for a member added to a household.
+pub fn new_member_id() -> Result<String> {
+    crate::store::random_hex(8)
+}

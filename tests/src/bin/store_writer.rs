@@ -26,7 +26,11 @@ fn main() {
     };
     let stdout = std::io::stdout();
     for seed in 0..count {
-        match store.create_household(fixtures::household(seed, &fixtures::village((seed % 20) as u32), 4)) {
+        match store.create_household(fixtures::household(
+            seed,
+            &fixtures::village((seed % 20) as u32),
+            4,
+        )) {
             Ok(h) => {
                 let mut out = stdout.lock();
                 let _ = writeln!(out, "acked {}", h.id);
