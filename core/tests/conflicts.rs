@@ -1,6 +1,8 @@
 //! Concurrent offline edits on two tablets: merges, visible conflicts, explicit resolution, and
 //! fields written by a newer app version surviving a round trip.
 
+#![allow(clippy::unwrap_used)]
+
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ReadDoc, ROOT};
 use ruhu_core::fixtures;

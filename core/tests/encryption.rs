@@ -1,6 +1,8 @@
 //! Encryption at rest: nothing personal is readable from any file the store writes, a wrong
 //! key is a clear error, a locked key store is a distinct error.
 
+#![allow(clippy::unwrap_used)]
+
 use ruhu_core::fixtures;
 use ruhu_core::store::{FileKeyStore, KeyStore, KeyStoreError};
 use ruhu_core::{Error, Store, StoreConfig};

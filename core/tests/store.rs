@@ -1,6 +1,8 @@
 //! The tablet store through its public API: create, list, search, edit, validation,
 //! persistence, compaction and actor ids.
 
+#![allow(clippy::unwrap_used)]
+
 use ruhu_core::fixtures;
 use ruhu_core::store::{FileKeyStore, ListFilter};
 use ruhu_core::{Error, Store, StoreConfig};
@@ -52,13 +54,13 @@ fn created_households_are_listed_searched_and_read_back() {
 
     // Name search finds any member, only within the given villages.
     let member_name = c.members.values().next().unwrap().name.clone();
-    let found = store.search_by_name(&[v2.clone()], &member_name).unwrap();
+    let found = store.search_by_name(std::slice::from_ref(&v2), &member_name).unwrap();
     assert_eq!(
         found.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
         vec![c.id.as_str()]
     );
     assert!(store
-        .search_by_name(&[v1.clone()], &member_name)
+        .search_by_name(std::slice::from_ref(&v1), &member_name)
         .unwrap()
         .iter()
         .all(|s| s.id != c.id));
@@ -66,11 +68,11 @@ fn created_households_are_listed_searched_and_read_back() {
     // ID search, lower-case x accepted; outside my villages nothing.
     let id_number = a.members.values().nth(1).unwrap().id_number.to_lowercase();
     assert_eq!(
-        store.find_by_id_number(&[v1.clone()], &id_number).unwrap()[0].id,
+        store.find_by_id_number(std::slice::from_ref(&v1), &id_number).unwrap()[0].id,
         a.id
     );
     assert!(store
-        .find_by_id_number(&[v2.clone()], &id_number)
+        .find_by_id_number(std::slice::from_ref(&v2), &id_number)
         .unwrap()
         .is_empty());
 

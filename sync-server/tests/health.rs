@@ -1,6 +1,8 @@
 //! The server on a real loopback socket: health, unknown routes, graceful shutdown, and a
 //! stable epoch across restarts.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
