@@ -143,29 +143,38 @@ fn json_to_scalar(field: &str, v: &Json) -> Result<ScalarValue> {
 /// Writes the difference between `base` (what the editor saw) and `new` into `obj`.
 ///
 /// Refuses (with [`Error::FieldConflicted`]) to write a key that currently holds concurrent
-/// values; the caller rolls the transaction back on any error.
+/// values; the caller rolls the transaction back on any error. `fresh` says `obj` was created
+/// in this transaction, so none of its keys can be conflicted and the check is skipped.
 pub(crate) fn write_diff(
     doc: &mut AutoCommit,
     obj: &ObjId,
     base: &Map<String, Json>,
     new: &Map<String, Json>,
     path: &str,
+    fresh: bool,
 ) -> Result<()> {
+    let check = |doc: &AutoCommit, key: &str, field: &str| {
+        if fresh {
+            Ok(())
+        } else {
+            refuse_if_conflicted(doc, obj, key, field)
+        }
+    };
     for (key, value) in new {
         let field = join(path, key);
         match (base.get(key), value) {
             (Some(old), _) if old == value => {}
             (Some(Json::Object(old)), Json::Object(new_map)) => {
-                refuse_if_conflicted(doc, obj, key, &field)?;
+                check(doc, key, &field)?;
                 match doc.get(obj, key.as_str()).map_err(document_error)? {
                     Some((Value::Object(ObjType::Map), child)) => {
-                        write_diff(doc, &child, old, new_map, &field)?
+                        write_diff(doc, &child, old, new_map, &field, fresh)?
                     }
                     _ => create_map(doc, obj, key, new_map, &field)?,
                 }
             }
             (_, Json::Object(new_map)) => {
-                refuse_if_conflicted(doc, obj, key, &field)?;
+                check(doc, key, &field)?;
                 create_map(doc, obj, key, new_map, &field)?;
             }
             (_, Json::Array(_)) => {
@@ -176,7 +185,7 @@ pub(crate) fn write_diff(
                 )))
             }
             (_, scalar) => {
-                refuse_if_conflicted(doc, obj, key, &field)?;
+                check(doc, key, &field)?;
                 doc.put(obj, key.as_str(), json_to_scalar(&field, scalar)?)
                     .map_err(document_error)?;
             }
@@ -184,7 +193,7 @@ pub(crate) fn write_diff(
     }
     for key in base.keys().filter(|k| !new.contains_key(*k)) {
         let field = join(path, key);
-        refuse_if_conflicted(doc, obj, key, &field)?;
+        check(doc, key, &field)?;
         doc.delete(obj, key.as_str()).map_err(document_error)?;
     }
     Ok(())
@@ -200,7 +209,7 @@ fn create_map(
     let child = doc
         .put_object(obj, key, ObjType::Map)
         .map_err(document_error)?;
-    write_diff(doc, &child, &Map::new(), content, field)
+    write_diff(doc, &child, &Map::new(), content, field, true)
 }
 
 fn refuse_if_conflicted(doc: &AutoCommit, obj: &ObjId, key: &str, field: &str) -> Result<()> {

@@ -36,7 +36,7 @@ impl HouseholdDocument {
     pub fn create(household: &Household, actor: ActorId, by: &Authorship) -> Result<Self> {
         let mut doc = AutoCommit::new().with_actor(actor);
         let tree = to_tree(household)?;
-        document::write_diff(&mut doc, &ROOT, &Map::new(), &tree, "")?;
+        document::write_diff(&mut doc, &ROOT, &Map::new(), &tree, "", true)?;
         commit(&mut doc, by);
         Ok(Self { doc })
     }
@@ -106,7 +106,7 @@ impl HouseholdDocument {
             document::read_tree(&self.doc, Some(base_heads))?
         };
         let new = to_tree(edited)?;
-        match document::write_diff(&mut self.doc, &ROOT, &base, &new, "") {
+        match document::write_diff(&mut self.doc, &ROOT, &base, &new, "", false) {
             Ok(()) => Ok(commit(&mut self.doc, by)),
             Err(e) => {
                 self.doc.rollback();
