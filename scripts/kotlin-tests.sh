@@ -43,6 +43,12 @@ rm -rf "$OUT/kotlin" "$OUT/swift"
 # --no-format: ktlint/swift-format are not installed.
 "$BINDGEN" generate "$LIB" --language kotlin --out-dir "$OUT/kotlin" --no-format
 "$BINDGEN" generate "$LIB" --language swift --out-dir "$OUT/swift" --no-format
+for generated in ruhu_ffi.swift ruhu_ffiFFI.h ruhu_ffiFFI.modulemap; do
+    if [[ ! -s "$OUT/swift/$generated" ]]; then
+        echo "kotlin-tests: Swift generation did not produce $generated" >&2
+        exit 1
+    fi
+done
 stage "generate kotlin+swift"
 
 # kotlinc is slow (~15-20 s): recompile the jar only when the generated source changed.
