@@ -54,7 +54,9 @@ fn created_households_are_listed_searched_and_read_back() {
 
     // Name search finds any member, only within the given villages.
     let member_name = c.members.values().next().unwrap().name.clone();
-    let found = store.search_by_name(std::slice::from_ref(&v2), &member_name).unwrap();
+    let found = store
+        .search_by_name(std::slice::from_ref(&v2), &member_name)
+        .unwrap();
     assert_eq!(
         found.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
         vec![c.id.as_str()]
@@ -68,7 +70,10 @@ fn created_households_are_listed_searched_and_read_back() {
     // ID search, lower-case x accepted; outside my villages nothing.
     let id_number = a.members.values().nth(1).unwrap().id_number.to_lowercase();
     assert_eq!(
-        store.find_by_id_number(std::slice::from_ref(&v1), &id_number).unwrap()[0].id,
+        store
+            .find_by_id_number(std::slice::from_ref(&v1), &id_number)
+            .unwrap()[0]
+            .id,
         a.id
     );
     assert!(store
