@@ -115,26 +115,28 @@ CREATE TABLE actors (
 const V4_VISITS: &str = "
 -- One row per visit: what the visit lists show without loading documents.
 CREATE TABLE visits (
-    visit_id      TEXT PRIMARY KEY,
     household_id  TEXT NOT NULL,
+    visit_id      TEXT NOT NULL,
     village_code  TEXT NOT NULL,
     purpose       TEXT NOT NULL,
     status        TEXT NOT NULL,   -- draft | incomplete | complete | diverged | invalid
     revision      INTEGER,
     latest_hash   TEXT,
     missing_roles TEXT NOT NULL,   -- comma-separated role names
-    updated_at    INTEGER NOT NULL
+    updated_at    INTEGER NOT NULL,
+    PRIMARY KEY (household_id, visit_id)
 ) WITHOUT ROWID;
 CREATE INDEX visits_by_village ON visits (village_code, status);
-CREATE INDEX visits_by_household ON visits (household_id);
+CREATE INDEX visits_by_hash ON visits (latest_hash);
 
 -- The team of each visit, and whether each member has a valid signature on the latest revision.
 CREATE TABLE visit_team (
-    visit_id  TEXT NOT NULL,
-    role      TEXT NOT NULL,
-    worker_id TEXT NOT NULL,
-    signed    INTEGER NOT NULL,
-    PRIMARY KEY (visit_id, role)
+    household_id TEXT NOT NULL,
+    visit_id     TEXT NOT NULL,
+    role         TEXT NOT NULL,
+    worker_id    TEXT NOT NULL,
+    signed       INTEGER NOT NULL,
+    PRIMARY KEY (household_id, visit_id, role)
 ) WITHOUT ROWID;
 CREATE INDEX visit_team_by_worker ON visit_team (worker_id);
 

@@ -120,7 +120,7 @@ pub(crate) fn write_index(
     now: i64,
 ) -> Result<()> {
     let doc = doc.automerge();
-    tx.prepare_cached("DELETE FROM visit_team WHERE visit_id IN (SELECT visit_id FROM visits WHERE household_id = ?1)")?
+    tx.prepare_cached("DELETE FROM visit_team WHERE household_id = ?1")?
         .execute([household_id])?;
     tx.prepare_cached("DELETE FROM visits WHERE household_id = ?1")?
         .execute([household_id])?;
@@ -181,12 +181,18 @@ pub(crate) fn write_index(
             now
         ])?;
         let mut insert = tx.prepare_cached(
-            "INSERT OR REPLACE INTO visit_team (visit_id, role, worker_id, signed) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR REPLACE INTO visit_team (household_id, visit_id, role, worker_id, signed) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         for m in &record.team {
             let signed =
                 status == "complete" || (status == "incomplete" && !missing.contains(&m.role));
-            insert.execute(params![visit_id, m.role.as_str(), m.worker_id, signed])?;
+            insert.execute(params![
+                household_id,
+                visit_id,
+                m.role.as_str(),
+                m.worker_id,
+                signed
+            ])?;
         }
     }
     Ok(())
@@ -214,10 +220,11 @@ fn summaries(conn: &Connection, where_sql: &str, args: &[&str]) -> Result<Vec<Vi
     for row in rows {
         let (visit_id, household_id, village_code, purpose, status, revision, latest_hash, missing) =
             row?;
-        let mut team_stmt =
-            conn.prepare_cached("SELECT role, worker_id FROM visit_team WHERE visit_id = ?1")?;
+        let mut team_stmt = conn.prepare_cached(
+            "SELECT role, worker_id FROM visit_team WHERE household_id = ?1 AND visit_id = ?2",
+        )?;
         let mut team: Vec<TeamMember> = team_stmt
-            .query_map([&visit_id], |r| {
+            .query_map([&household_id, &visit_id], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
             })?
             .filter_map(|row| row.ok())
@@ -581,7 +588,7 @@ impl Store {
         summaries(
             &self.conn,
             "v.village_code = ?1 AND v.status = 'incomplete' AND EXISTS (SELECT 1 FROM visit_team t
-                 WHERE t.visit_id = v.visit_id AND t.worker_id = ?2 AND t.signed = 0)",
+                 WHERE t.household_id = v.household_id AND t.visit_id = v.visit_id AND t.worker_id = ?2 AND t.signed = 0)",
             &[village_code, worker_id],
         )
     }

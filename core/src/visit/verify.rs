@@ -18,15 +18,18 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 use crate::error::Result;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use crate::signing::attestation::{
-    sign_visit, verify_signature, Expected, RecordRef, SignatureVerdict, Trust,
-    VisitSignaturePayload,
+    sign_visit, Expected, RecordRef, SignatureVerdict, Trust, VerifiedSignature, VisitSignature,
+    VisitSignaturePayload, MAX_PAYLOAD_BYTES,
 };
-use crate::signing::certificate::{Role, SignedCertificate};
-use crate::signing::keys::WorkerSigner;
+use crate::signing::certificate::{Role, SignedCertificate, WorkerCertificate};
+use crate::signing::keys::{verify, WorkerSigner, SIGNATURE_LEN};
 use crate::signing::revocation::RevocationReason;
 use crate::visit::content::{parse_content, ContentHash, SealedContent};
-use crate::visit::document::{intact_revisions, leaves, read_raw, visit_ids, RawVisit};
+use crate::visit::document::{read_raw, visit_ids, RawVisit};
 use crate::visit::entry::{signature_key, split_signature_key, SignatureEntry};
 use crate::visit::error::VisitError;
 use crate::visit::policy::{Purpose, VisitPolicy};
@@ -239,6 +242,111 @@ pub fn expected_for(content: &SealedContent, content_hash: &ContentHash) -> Expe
     }
 }
 
+type CertCacheKey = ([u8; 32], [u8; 32], [u8; SIGNATURE_LEN]);
+
+/// Certificates already verified, keyed by authority key, body hash and authority
+/// signature: the same bytes under the same key always verify the same way, so checking
+/// many visits verifies each worker's certificate once. Bounded; cleared when full.
+fn verified_certificate(
+    cert: &SignedCertificate,
+    certificate_hash: [u8; 32],
+    trust: &Trust,
+) -> std::result::Result<WorkerCertificate, SignatureVerdict> {
+    static CACHE: OnceLock<Mutex<HashMap<CertCacheKey, WorkerCertificate>>> = OnceLock::new();
+    const CAPACITY: usize = 4096;
+    let key = (trust.authority_key.0, certificate_hash, cert.signature);
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(hit);
+    }
+    let verified = cert
+        .verify(&trust.authority_key)
+        .map_err(|e| SignatureVerdict::UnknownSigner(format!("certificate not accepted: {e}")))?;
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= CAPACITY {
+            c.clear();
+        }
+        c.insert(key, verified.clone());
+    }
+    Ok(verified)
+}
+
+/// [`verify_signature`] with the certificate check cached (same checks, same order, same
+/// verdicts; `signing::attestation` stays the reference).
+fn verify_signature_cached(
+    sig: &VisitSignature,
+    cert: &SignedCertificate,
+    trust: &Trust,
+    expected: &Expected,
+) -> std::result::Result<VerifiedSignature, SignatureVerdict> {
+    let certificate_hash = cert.hash();
+    let certificate = verified_certificate(cert, certificate_hash, trust)?;
+    if certificate.authority_key_id != trust.authority_key_id {
+        return Err(SignatureVerdict::UnknownSigner(
+            "certificate names another authority key".into(),
+        ));
+    }
+    if sig.payload_bytes.len() > MAX_PAYLOAD_BYTES
+        || !verify(&certificate.public_key, &sig.payload_bytes, &sig.signature)
+    {
+        return Err(SignatureVerdict::BadSignature);
+    }
+    let payload = sig.unverified_payload()?;
+    if payload.certificate_hash != certificate_hash {
+        return Err(SignatureVerdict::UnknownSigner(
+            "signature names another certificate".into(),
+        ));
+    }
+    if payload.signer_worker_id != certificate.worker_id {
+        return Err(SignatureVerdict::UnknownSigner(
+            "signer id differs from the certificate's worker".into(),
+        ));
+    }
+    let want = &expected.record;
+    let differs = if payload.household_id != want.household_id {
+        Some("household_id")
+    } else if payload.visit_id != want.visit_id {
+        Some("visit_id")
+    } else if payload.revision != want.revision {
+        Some("revision")
+    } else if payload.content_hash != want.content_hash {
+        Some("content_hash")
+    } else {
+        None
+    };
+    if let Some(field) = differs {
+        return Err(SignatureVerdict::WrongRecord(field));
+    }
+    if !certificate.has_role(payload.role) {
+        return Err(SignatureVerdict::WrongRole(payload.role));
+    }
+    if !certificate.valid_at(payload.signed_at) {
+        return Err(SignatureVerdict::CertificateNotValidAtSigningTime(
+            payload.signed_at,
+        ));
+    }
+    if !certificate.covers_village(&expected.village_code) {
+        return Err(SignatureVerdict::VillageNotCovered(
+            expected.village_code.clone(),
+        ));
+    }
+    if let Some(revoked) = trust
+        .revocations
+        .as_ref()
+        .and_then(|l| l.is_revoked_at(&certificate_hash, payload.signed_at))
+    {
+        return Err(SignatureVerdict::Revoked {
+            effective_at: revoked.effective_at,
+            reason: revoked.reason,
+        });
+    }
+    Ok(VerifiedSignature {
+        payload,
+        certificate,
+        certificate_hash,
+    })
+}
+
 /// The verdict on one signature entry for `content` stored under `key`.
 pub fn check_signer(
     key: &str,
@@ -247,7 +355,7 @@ pub fn check_signer(
     content_hash: &ContentHash,
     trust: &Trust,
 ) -> (SignerVerdict, Option<String>) {
-    let verified = match verify_signature(
+    let verified = match verify_signature_cached(
         &entry.signature,
         &entry.certificate,
         trust,
@@ -412,10 +520,20 @@ fn verify_raw(
     trust: &Trust,
 ) -> VisitVerification {
     let mut visit_reasons: Vec<String> = raw.problems.clone();
-    let intact = intact_revisions(raw);
+    // Each entry's content is parsed once.
+    let first_pass: Vec<std::result::Result<(ContentHash, SealedContent), String>> = raw
+        .sealed
+        .iter()
+        .map(|(key, values)| check_entry(raw, visit_id, key, values))
+        .collect();
+    let intact: Vec<(ContentHash, u32, Option<ContentHash>)> = first_pass
+        .iter()
+        .flatten()
+        .map(|(h, c)| (*h, c.revision, c.previous))
+        .collect();
     let mut revisions = Vec::with_capacity(raw.sealed.len());
     let mut sealed_keys = BTreeSet::new();
-    for (key, values) in &raw.sealed {
+    for ((key, _), first) in raw.sealed.iter().zip(first_pass) {
         sealed_keys.insert(key.as_str());
         let mut rv = RevisionVerification {
             content_hash: ContentHash::from_hex(key),
@@ -424,17 +542,15 @@ fn verify_raw(
             signers: Vec::new(),
             status: RevisionStatus::Complete,
         };
-        let checked = check_entry(raw, visit_id, key, values).and_then(|(hash, content)| {
-            match content.previous {
-                Some(p)
-                    if !intact.iter().any(|r| {
-                        r.content_hash == p && r.content.revision + 1 == content.revision
-                    }) =>
-                {
-                    Err("the revision it corrects is missing or altered".to_owned())
-                }
-                _ => Ok((hash, content)),
+        let checked = first.and_then(|(hash, content)| match content.previous {
+            Some(p)
+                if !intact
+                    .iter()
+                    .any(|(h, revision, _)| *h == p && revision + 1 == content.revision) =>
+            {
+                Err("the revision it corrects is missing or altered".to_owned())
             }
+            _ => Ok((hash, content)),
         });
         let prefix = format!("{key}/");
         let entries = raw
@@ -487,7 +603,13 @@ fn verify_raw(
             reasons: visit_reasons,
         }
     } else {
-        let latest = leaves(&intact);
+        let superseded: BTreeSet<ContentHash> = intact.iter().filter_map(|(_, _, p)| *p).collect();
+        let mut latest: Vec<ContentHash> = intact
+            .iter()
+            .map(|(h, _, _)| *h)
+            .filter(|h| !superseded.contains(h))
+            .collect();
+        latest.sort();
         match latest.as_slice() {
             [] => VisitStatus::Draft,
             [one] => {
