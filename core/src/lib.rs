@@ -74,6 +74,7 @@ pub mod household;
 pub mod resident_id;
 pub mod signing;
 pub mod store;
+pub mod sync;
 pub mod visit;
 
 pub use error::{Error, FieldError, Result};

@@ -1,0 +1,343 @@
+//! The acceptance checks for incoming changes of one household — the same code on the server
+//! and on every tablet that imports changes from the server or from a colleague.
+//!
+//! Per change: it decodes (under size limits, where a decoder panic becomes a refusal), its
+//! signer's certificate is known, valid now and not revoked, the signature covers this
+//! household and this change hash, and its actor id is not bound to another worker. A change
+//! that fails is refused, and so is every change of the batch that depends on it. The rest is
+//! applied to a **fork** of the household; the fork must still be this household (schema,
+//! single id), every signer must cover its village, sealed visit entries must be intact, and
+//! every new visit signature must verify (signer on the team, in role, in scope). Only then
+//! does the fork replace the document.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use automerge::{AutoCommit, Change, ChangeHash, ReadDoc, ROOT};
+use chrono::{DateTime, Utc};
+
+use super::messages::{SignedChange, MAX_CHANGE_BYTES};
+use super::signatures::verify_change;
+use crate::household::HouseholdDocument;
+use crate::signing::attestation::Trust;
+use crate::signing::certificate::WorkerCertificate;
+use crate::visit::policy::VisitPolicy;
+use crate::visit::verify::{check_integrity, verify_all, SignerVerdict};
+
+/// What the checks need to know besides the document.
+pub struct IngestContext<'a> {
+    /// The county authority and the revocation list.
+    pub trust: &'a Trust,
+    /// Verified certificates by hash.
+    pub certificates: &'a HashMap<[u8; 32], WorkerCertificate>,
+    /// The worker an actor id is already bound to, if any.
+    pub actor_worker: &'a dyn Fn(&[u8]) -> Option<String>,
+    pub policy: &'a VisitPolicy,
+    /// Receipt time (the receiver's clock, never the sender's).
+    pub now: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for IngestContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IngestContext")
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An accepted change, with who wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedChange {
+    pub hash: [u8; 32],
+    pub signed: SignedChange,
+    /// Worker id of the signer (the change's author).
+    pub author: String,
+    /// The change's actor id.
+    pub actor: Vec<u8>,
+}
+
+/// A refused change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedChange {
+    /// The change hash (SHA-256 of the bytes when they do not even decode).
+    pub hash: [u8; 32],
+    pub code: &'static str,
+    pub detail: String,
+}
+
+/// The result of checking one household's incoming changes.
+#[derive(Debug, Default)]
+pub struct Ingested {
+    /// Newly accepted changes, in applying order (already-known changes are not repeated).
+    pub accepted: Vec<AcceptedChange>,
+    /// Individually refused changes.
+    pub refused: Vec<RefusedChange>,
+    /// The whole batch was refused after applying it: code and reason.
+    pub rejection: Option<(&'static str, String)>,
+    /// The batch depends on changes the receiver does not have; nothing was applied.
+    pub held: bool,
+    /// The household's village after ingesting (if it is a household).
+    pub village_code: Option<String>,
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
+    out
+}
+
+fn refuse(hash: [u8; 32], code: &'static str, detail: impl Into<String>) -> RefusedChange {
+    RefusedChange {
+        hash,
+        code,
+        detail: detail.into(),
+    }
+}
+
+/// Checks `incoming` against `doc` (the receiver's accepted state of `household_id`, empty for
+/// a household it has not seen) and, if they pass, applies them to `doc`.
+pub fn ingest(
+    doc: &mut AutoCommit,
+    household_id: &str,
+    incoming: Vec<SignedChange>,
+    ctx: &IngestContext<'_>,
+) -> Ingested {
+    let mut out = Ingested::default();
+    let mut candidates: Vec<(Change, SignedChange, &WorkerCertificate)> = Vec::new();
+    let mut bindings: HashMap<Vec<u8>, String> = HashMap::new();
+    let mut refused_hashes: HashSet<ChangeHash> = HashSet::new();
+    let mut seen: HashSet<ChangeHash> = HashSet::new();
+
+    for signed in incoming {
+        if signed.change.len() > MAX_CHANGE_BYTES {
+            out.refused.push(refuse(
+                sha256(&signed.change),
+                "sync.change_too_large",
+                "change over the size limit",
+            ));
+            continue;
+        }
+        let decoded = catch_unwind(AssertUnwindSafe(|| {
+            Change::from_bytes(signed.change.clone())
+        }));
+        let change = match decoded {
+            Ok(Ok(change)) => change,
+            _ => {
+                out.refused.push(refuse(
+                    sha256(&signed.change),
+                    "sync.undecodable",
+                    "the change bytes do not decode",
+                ));
+                continue;
+            }
+        };
+        let hash = change.hash();
+        if !seen.insert(hash) || doc.get_change_by_hash(&hash).is_some() {
+            continue; // already known: accepting it again changes nothing
+        }
+        let Some(cert) = ctx.certificates.get(&signed.signer) else {
+            out.refused.push(refuse(
+                hash.0,
+                "sync.unknown_signer",
+                "the signer's certificate is not known",
+            ));
+            refused_hashes.insert(hash);
+            continue;
+        };
+        if let Some(problem) = certificate_problem(cert, &signed.signer, ctx) {
+            out.refused.push(refuse(hash.0, problem.0, problem.1));
+            refused_hashes.insert(hash);
+            continue;
+        }
+        if !verify_change(&signed, household_id, &hash.0, &cert.public_key) {
+            out.refused.push(refuse(
+                hash.0,
+                "sync.bad_change_signature",
+                "the change signature does not verify",
+            ));
+            refused_hashes.insert(hash);
+            continue;
+        }
+        let actor = change.actor_id().to_bytes().to_vec();
+        let bound = bindings
+            .get(&actor)
+            .cloned()
+            .or_else(|| (ctx.actor_worker)(&actor));
+        if let Some(owner) = bound.filter(|w| *w != cert.worker_id) {
+            out.refused.push(refuse(
+                hash.0,
+                "sync.actor_of_another_worker",
+                format!("actor {} belongs to worker {owner}", hex::encode(&actor)),
+            ));
+            refused_hashes.insert(hash);
+            continue;
+        }
+        bindings.insert(actor, cert.worker_id.clone());
+        candidates.push((change, signed, cert));
+    }
+
+    // Refuse the dependents of refused changes, transitively, in batch order.
+    let mut kept = Vec::with_capacity(candidates.len());
+    for (change, signed, cert) in candidates {
+        if change.deps().iter().any(|d| refused_hashes.contains(d)) {
+            refused_hashes.insert(change.hash());
+            out.refused.push(refuse(
+                change.hash().0,
+                "sync.depends_on_refused",
+                "depends on a refused change",
+            ));
+        } else {
+            kept.push((change, signed, cert));
+        }
+    }
+    if kept.is_empty() {
+        out.village_code = village_of(doc);
+        return out;
+    }
+
+    let mut fork = doc.fork();
+    let changes: Vec<Change> = kept.iter().map(|(c, _, _)| c.clone()).collect();
+    let applied = catch_unwind(AssertUnwindSafe(|| fork.apply_changes(changes)));
+    if !matches!(applied, Ok(Ok(()))) {
+        out.rejection = Some((
+            "sync.apply_failed",
+            "the changes could not be applied".into(),
+        ));
+        return out;
+    }
+    if !fork.get_missing_deps(&[]).is_empty() {
+        out.held = true;
+        return out;
+    }
+    if let Err((code, detail)) = check_household(doc, &fork, household_id, &kept, ctx) {
+        out.rejection = Some((code, detail));
+        return out;
+    }
+    out.village_code = village_of(&fork);
+    *doc = fork;
+    out.accepted = kept
+        .into_iter()
+        .map(|(change, signed, cert)| AcceptedChange {
+            hash: change.hash().0,
+            author: cert.worker_id.clone(),
+            actor: change.actor_id().to_bytes().to_vec(),
+            signed,
+        })
+        .collect();
+    out
+}
+
+fn certificate_problem(
+    cert: &WorkerCertificate,
+    hash: &[u8; 32],
+    ctx: &IngestContext<'_>,
+) -> Option<(&'static str, String)> {
+    if !cert.valid_at(ctx.now) {
+        return Some((
+            "sync.certificate_not_valid",
+            format!("certificate of {} is not valid now", cert.worker_id),
+        ));
+    }
+    let revoked = ctx
+        .trust
+        .revocations
+        .as_ref()
+        .and_then(|list| list.is_revoked_at(hash, ctx.now));
+    revoked.map(|r| {
+        (
+            "sync.certificate_revoked",
+            format!(
+                "certificate of {} revoked from {}",
+                cert.worker_id, r.effective_at
+            ),
+        )
+    })
+}
+
+fn village_of(doc: &AutoCommit) -> Option<String> {
+    HouseholdDocument::from_automerge(doc.clone())
+        .household()
+        .ok()
+        .map(|h| h.profile.village_code)
+}
+
+/// The checks of the merged result.
+fn check_household(
+    before: &AutoCommit,
+    after: &AutoCommit,
+    household_id: &str,
+    kept: &[(Change, SignedChange, &WorkerCertificate)],
+    ctx: &IngestContext<'_>,
+) -> Result<(), (&'static str, String)> {
+    let ids = after
+        .get_all(ROOT, "id")
+        .map_err(|e| ("sync.not_a_household", e.to_string()))?;
+    if ids.len() != 1 || ids[0].0.as_str() != Some(household_id) {
+        return Err((
+            "sync.not_a_household",
+            format!("the changes do not describe household {household_id}"),
+        ));
+    }
+    let wrapped = HouseholdDocument::from_automerge(after.clone());
+    let household = wrapped
+        .household()
+        .map_err(|e| ("sync.schema", e.to_string()))?;
+    let village_before = village_of(before);
+    for (_, _, cert) in kept {
+        for village in village_before
+            .iter()
+            .chain(std::iter::once(&household.profile.village_code))
+        {
+            if !cert.covers_village(village) {
+                return Err((
+                    "sync.out_of_scope",
+                    format!(
+                        "{} may not write households of village {village}",
+                        cert.worker_id
+                    ),
+                ));
+            }
+        }
+    }
+    let problems = check_integrity(after).map_err(|e| ("sync.visits", e.to_string()))?;
+    if let Some(problem) = problems.first() {
+        return Err(("sync.sealed_entry_altered", problem.clone()));
+    }
+    let old_keys = signature_keys(before);
+    let new_keys: BTreeSet<(String, String)> = signature_keys(after)
+        .difference(&old_keys)
+        .cloned()
+        .collect();
+    if !new_keys.is_empty() {
+        let verified =
+            verify_all(after, ctx.policy, ctx.trust).map_err(|e| ("sync.visits", e.to_string()))?;
+        for visit in &verified {
+            for signer in visit.signers() {
+                if new_keys.contains(&(visit.visit_id.clone(), signer.key.clone()))
+                    && signer.verdict != SignerVerdict::Valid
+                {
+                    return Err((
+                        "sync.visit_signature_invalid",
+                        format!(
+                            "visit {} signature {}: {}",
+                            visit.visit_id, signer.key, signer.verdict
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn signature_keys(doc: &AutoCommit) -> BTreeSet<(String, String)> {
+    let mut keys = BTreeSet::new();
+    if let Ok(ids) = crate::visit::document::visit_ids(doc) {
+        for id in ids {
+            if let Ok(record) = crate::visit::document::read_visit(doc, &id) {
+                keys.extend(record.signature_keys.into_iter().map(|k| (id.clone(), k)));
+            }
+        }
+    }
+    keys
+}

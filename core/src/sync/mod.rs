@@ -1,0 +1,16 @@
+//! The sync protocol, shared by tablets and the server: wire messages and their strict
+//! codec, change and request signatures, the signed county configuration, and the checks a
+//! household's incoming changes must pass before they are accepted. The HTTP transport is
+//! not here: tablets reach the server through a transport interface.
+
+pub mod codec;
+pub mod county_config;
+pub mod ingest;
+pub mod messages;
+pub mod signatures;
+
+pub use county_config::{ConfigError, CountyConfig, SignedCountyConfig};
+pub use messages::{
+    Cursor, HouseholdChanges, HouseholdOutcome, OutcomeKind, SignedChange, SyncRequest,
+    SyncResponse,
+};
