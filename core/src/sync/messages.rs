@@ -76,6 +76,9 @@ pub enum OutcomeKind {
     Rejected = 1,
     /// Kept aside: something it depends on has not arrived yet (retry later).
     Held = 2,
+    /// Accepted, but flagged for the team and the county (e.g. a resident ID number that
+    /// also appears in another household).
+    Flagged = 3,
 }
 
 /// The outcome of one pushed household that was not accepted as a whole.
@@ -309,6 +312,7 @@ impl SyncResponse {
             let kind = match r.uint("outcome kind")? {
                 1 => OutcomeKind::Rejected,
                 2 => OutcomeKind::Held,
+                3 => OutcomeKind::Flagged,
                 other => {
                     return Err(DecodeError::BadValue {
                         what: "outcome kind",
