@@ -89,6 +89,14 @@ pub enum Error {
     /// Received changes depend on changes this store does not have yet.
     #[error("the changes for household {id} depend on changes this store does not have; sync the earlier ones first")]
     MissingDependencies { id: String },
+    /// Sync with the server failed or was refused; `retry_after_seconds` says when to try again
+    /// (None: do not retry as is).
+    #[error("sync: {detail} ({code})")]
+    Sync {
+        code: String,
+        detail: String,
+        retry_after_seconds: Option<u32>,
+    },
     /// Automerge refused an operation on a document.
     #[error("document error: {0}")]
     Document(String),
@@ -113,7 +121,7 @@ fn join(errors: &[FieldError]) -> String {
 
 impl Error {
     /// Stable code for localized messages.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> &str {
         match self {
             Error::Invalid(_) => "validation",
             Error::NotFound { .. } => "not_found",
@@ -125,6 +133,7 @@ impl Error {
             Error::SchemaTooNew { .. } => "store.schema_too_new",
             Error::CorruptDocument { .. } => "document.corrupt",
             Error::MissingDependencies { .. } => "document.missing_dependencies",
+            Error::Sync { code, .. } => code,
             Error::Document(_) => "document",
             Error::Visit(e) => e.code(),
             Error::Storage(_) => "storage",

@@ -14,7 +14,11 @@ mod cache;
 pub(crate) mod chunks;
 pub(crate) mod index;
 pub mod keystore;
+mod outbox;
 pub(crate) mod schema;
+mod sync_state;
+mod trust;
+mod visit_index;
 mod visits;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -33,7 +37,9 @@ use crate::household::{
 use cache::DocumentCache;
 pub use index::{HouseholdSummary, ListFilter};
 pub use keystore::{FileKeyStore, KeyStore, KeyStoreError};
-pub use visits::VisitSummary;
+pub use outbox::SigningIdentity;
+pub use sync_state::{HouseholdSyncStatus, IngestInputs, SyncCursor};
+pub use visit_index::VisitSummary;
 
 /// How to open a store.
 #[derive(Debug, Clone)]
@@ -87,6 +93,7 @@ pub struct Store {
     actor: ActorId,
     offset: FixedOffset,
     cache: DocumentCache,
+    identity: Option<SigningIdentity>,
 }
 
 impl Store {
@@ -146,6 +153,7 @@ impl Store {
             actor,
             offset,
             cache,
+            identity: None,
         })
     }
 
@@ -199,16 +207,24 @@ impl Store {
             let mut doc = HouseholdDocument::create(&household, self.actor.clone(), &by)?;
             let snapshot = doc.save();
             let heads = doc.heads();
-            prepared.push((household, doc, snapshot, heads));
+            let created: Vec<automerge::Change> = doc.automerge().get_changes(&[]);
+            prepared.push((household, doc, snapshot, heads, created));
         }
         let tx = self.conn.transaction()?;
-        for (household, _, snapshot, _) in &prepared {
+        for (household, _, snapshot, _, created) in &prepared {
             chunks::append(&tx, &household.id, true, snapshot)?;
             index::write(&tx, household, false, by.time_unix)?;
+            outbox::record_local(
+                &tx,
+                &household.id,
+                created,
+                self.identity.as_ref(),
+                by.time_unix,
+            )?;
         }
         tx.commit()?;
         let mut out = Vec::with_capacity(prepared.len());
-        for (household, doc, _, heads) in prepared {
+        for (household, doc, _, heads, _) in prepared {
             self.cache.insert(household.id.clone(), doc, heads, 1);
             out.push(household);
         }
@@ -476,14 +492,29 @@ impl Store {
     /// refreshes the index — in one transaction. On failure the cached copy is dropped so
     /// memory never runs ahead of the disk.
     fn persist(&mut self, id: &str, has_conflicts: Option<bool>) -> Result<()> {
-        let result = self.try_persist(id, has_conflicts);
+        self.persist_with(id, has_conflicts, |_| Ok(()))
+    }
+
+    /// [`Self::persist`], running `also` in the same transaction.
+    pub(crate) fn persist_with(
+        &mut self,
+        id: &str,
+        has_conflicts: Option<bool>,
+        also: impl FnOnce(&Transaction<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let result = self.try_persist(id, has_conflicts, also);
         if result.is_err() {
             self.cache.evict(id);
         }
         result
     }
 
-    fn try_persist(&mut self, id: &str, has_conflicts: Option<bool>) -> Result<()> {
+    fn try_persist(
+        &mut self,
+        id: &str,
+        has_conflicts: Option<bool>,
+        also: impl FnOnce(&Transaction<'_>) -> Result<()>,
+    ) -> Result<()> {
         let compact_after = self.config.compact_after_chunks;
         let now = Utc::now().timestamp();
         let tx: Transaction<'_> = self.conn.transaction()?;
@@ -500,6 +531,15 @@ impl Store {
             Some(flag) => flag,
             None => !cached.doc.conflicts()?.is_empty(),
         };
+        let own: Vec<automerge::Change> = cached
+            .doc
+            .automerge()
+            .get_changes(&cached.saved_heads)
+            .into_iter()
+            .filter(|c| c.actor_id() == &self.actor)
+            .collect();
+        outbox::record_local(&tx, id, &own, self.identity.as_ref(), now)?;
+        also(&tx)?;
         let chunk = cached.doc.save_after(&cached.saved_heads);
         let mut count = cached.chunk_count;
         if cached.chunk_count == 0 {
@@ -516,7 +556,7 @@ impl Store {
         }
         let household = cached.doc.household()?;
         index::write(&tx, &household, has_conflicts, now)?;
-        visits::write_index(&tx, id, &mut cached.doc, now)?;
+        visit_index::write_index(&tx, id, &mut cached.doc, now)?;
         tx.commit()?;
         cached.saved_heads = cached.doc.heads();
         cached.chunk_count = count;

@@ -10,7 +10,7 @@ use rusqlite::{Connection, Transaction};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 /// Brings the database to [`VERSION`], or refuses a newer one.
 pub fn init(conn: &mut Connection) -> Result<()> {
@@ -42,6 +42,12 @@ pub(crate) fn upgrade(tx: &Transaction<'_>, from: i64, to: i64) -> Result<()> {
             2 => tx.execute_batch(V3_ACTORS)?,
             // Stores before version 4 hold no visits, so the new index starts empty.
             3 => tx.execute_batch(V4_VISITS)?,
+            // Changes written before version 5 were never signed; they are queued unsigned
+            // and signed when a signing identity is set.
+            4 => {
+                tx.execute_batch(V5_SYNC)?;
+                super::outbox::queue_existing_local_changes(tx)?;
+            }
             _ => {
                 return Err(Error::SchemaTooNew {
                     found: version,
@@ -165,6 +171,49 @@ CREATE TABLE received_contents (
     visit_id     TEXT NOT NULL,
     bytes        BLOB NOT NULL,
     received_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
+/// Version 5: what sync needs on the tablet.
+const V5_SYNC: &str = "
+-- The author's signature of every change this store holds (own changes once signed, and
+-- received ones), so changes can be passed along and pushed again after a server reset.
+CREATE TABLE change_signatures (
+    hash         BLOB PRIMARY KEY,
+    household_id TEXT NOT NULL,
+    signer       BLOB NOT NULL,
+    signature    BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX change_signatures_by_household ON change_signatures (household_id);
+
+-- Local changes the server has not accepted yet, in the order they were made.
+CREATE TABLE outbox (
+    seq          INTEGER PRIMARY KEY,
+    household_id TEXT NOT NULL,
+    hash         BLOB NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX outbox_by_household ON outbox (household_id, seq);
+
+-- Which worker each Automerge actor id belongs to (from verified change signatures).
+CREATE TABLE actor_workers (
+    actor     BLOB PRIMARY KEY,
+    worker_id TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Cursor, cursor villages, county configuration.
+CREATE TABLE sync_state (
+    key   TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
+
+-- Households the server rejected or held, with its reason (until rebased or accepted).
+CREATE TABLE household_sync (
+    household_id TEXT PRIMARY KEY,
+    kind         TEXT NOT NULL,   -- rejected | held | flagged
+    code         TEXT NOT NULL,
+    detail       TEXT NOT NULL,
+    updated_at   INTEGER NOT NULL
 ) WITHOUT ROWID;
 ";
 

@@ -9,7 +9,10 @@
 //! hash to its key, the key holds different concurrent values, or a field of the entry was
 //! written after the entry was created.
 //!
-//! [`check_integrity`] is the import gate: the structural checks that need no keys.
+//! [`check_integrity`] is the import gate: the structural checks that need no keys
+//! ([`crate::visit::integrity`]). One signature entry is judged by [`check_signer`]
+//! ([`crate::visit::signer_check`]); signing on this tablet is [`sign_content`]
+//! ([`crate::visit::sign`]). All three are re-exported here.
 
 use std::collections::BTreeSet;
 
@@ -18,21 +21,17 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 use crate::error::Result;
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
-
-use crate::signing::attestation::{
-    sign_visit, Expected, RecordRef, SignatureVerdict, Trust, VerifiedSignature, VisitSignature,
-    VisitSignaturePayload, MAX_PAYLOAD_BYTES,
-};
-use crate::signing::certificate::{Role, SignedCertificate, WorkerCertificate};
-use crate::signing::keys::{verify, WorkerSigner, SIGNATURE_LEN};
+use crate::signing::attestation::{SignatureVerdict, Trust};
+use crate::signing::certificate::Role;
 use crate::signing::revocation::RevocationReason;
-use crate::visit::content::{parse_content, ContentHash, SealedContent};
-use crate::visit::document::{read_raw, visit_ids, RawVisit};
-use crate::visit::entry::{signature_key, split_signature_key, SignatureEntry};
-use crate::visit::error::VisitError;
+use crate::visit::content::{ContentHash, SealedContent};
+use crate::visit::document_read::{read_raw, visit_ids, RawVisit};
+use crate::visit::integrity::{check_entry, decode_signer};
 use crate::visit::policy::{Purpose, VisitPolicy};
+
+pub use crate::visit::integrity::check_integrity;
+pub use crate::visit::sign::sign_content;
+pub use crate::visit::signer_check::{check_signer, expected_for};
 
 /// The verdict on one signature.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -104,7 +103,7 @@ impl SignerVerdict {
         }
     }
 
-    fn from_signature(v: SignatureVerdict) -> Self {
+    pub(super) fn from_signature(v: SignatureVerdict) -> Self {
         match v {
             SignatureVerdict::BadSignature => Self::BadSignature,
             SignatureVerdict::MalformedPayload(m) => Self::Malformed(m),
@@ -229,203 +228,6 @@ impl VisitVerification {
     }
 }
 
-/// The expected record of a signature on `content`.
-pub fn expected_for(content: &SealedContent, content_hash: &ContentHash) -> Expected {
-    Expected {
-        record: RecordRef {
-            household_id: content.household_id.clone(),
-            visit_id: content.visit_id.clone(),
-            revision: content.revision,
-            content_hash: content_hash.0,
-        },
-        village_code: content.place.village_code.clone(),
-    }
-}
-
-type CertCacheKey = ([u8; 32], [u8; 32], [u8; SIGNATURE_LEN]);
-
-/// Certificates already verified, keyed by authority key, body hash and authority
-/// signature: the same bytes under the same key always verify the same way, so checking
-/// many visits verifies each worker's certificate once. Bounded; cleared when full.
-fn verified_certificate(
-    cert: &SignedCertificate,
-    certificate_hash: [u8; 32],
-    trust: &Trust,
-) -> std::result::Result<WorkerCertificate, SignatureVerdict> {
-    static CACHE: OnceLock<Mutex<HashMap<CertCacheKey, WorkerCertificate>>> = OnceLock::new();
-    const CAPACITY: usize = 4096;
-    let key = (trust.authority_key.0, certificate_hash, cert.signature);
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-        return Ok(hit);
-    }
-    let verified = cert
-        .verify(&trust.authority_key)
-        .map_err(|e| SignatureVerdict::UnknownSigner(format!("certificate not accepted: {e}")))?;
-    if let Ok(mut c) = cache.lock() {
-        if c.len() >= CAPACITY {
-            c.clear();
-        }
-        c.insert(key, verified.clone());
-    }
-    Ok(verified)
-}
-
-/// [`verify_signature`] with the certificate check cached (same checks, same order, same
-/// verdicts; `signing::attestation` stays the reference).
-fn verify_signature_cached(
-    sig: &VisitSignature,
-    cert: &SignedCertificate,
-    trust: &Trust,
-    expected: &Expected,
-) -> std::result::Result<VerifiedSignature, SignatureVerdict> {
-    let certificate_hash = cert.hash();
-    let certificate = verified_certificate(cert, certificate_hash, trust)?;
-    if certificate.authority_key_id != trust.authority_key_id {
-        return Err(SignatureVerdict::UnknownSigner(
-            "certificate names another authority key".into(),
-        ));
-    }
-    if sig.payload_bytes.len() > MAX_PAYLOAD_BYTES
-        || !verify(&certificate.public_key, &sig.payload_bytes, &sig.signature)
-    {
-        return Err(SignatureVerdict::BadSignature);
-    }
-    let payload = sig.unverified_payload()?;
-    if payload.certificate_hash != certificate_hash {
-        return Err(SignatureVerdict::UnknownSigner(
-            "signature names another certificate".into(),
-        ));
-    }
-    if payload.signer_worker_id != certificate.worker_id {
-        return Err(SignatureVerdict::UnknownSigner(
-            "signer id differs from the certificate's worker".into(),
-        ));
-    }
-    let want = &expected.record;
-    let differs = if payload.household_id != want.household_id {
-        Some("household_id")
-    } else if payload.visit_id != want.visit_id {
-        Some("visit_id")
-    } else if payload.revision != want.revision {
-        Some("revision")
-    } else if payload.content_hash != want.content_hash {
-        Some("content_hash")
-    } else {
-        None
-    };
-    if let Some(field) = differs {
-        return Err(SignatureVerdict::WrongRecord(field));
-    }
-    if !certificate.has_role(payload.role) {
-        return Err(SignatureVerdict::WrongRole(payload.role));
-    }
-    if !certificate.valid_at(payload.signed_at) {
-        return Err(SignatureVerdict::CertificateNotValidAtSigningTime(
-            payload.signed_at,
-        ));
-    }
-    if !certificate.covers_village(&expected.village_code) {
-        return Err(SignatureVerdict::VillageNotCovered(
-            expected.village_code.clone(),
-        ));
-    }
-    if let Some(revoked) = trust
-        .revocations
-        .as_ref()
-        .and_then(|l| l.is_revoked_at(&certificate_hash, payload.signed_at))
-    {
-        return Err(SignatureVerdict::Revoked {
-            effective_at: revoked.effective_at,
-            reason: revoked.reason,
-        });
-    }
-    Ok(VerifiedSignature {
-        payload,
-        certificate,
-        certificate_hash,
-    })
-}
-
-/// The verdict on one signature entry for `content` stored under `key`.
-pub fn check_signer(
-    key: &str,
-    entry: &SignatureEntry,
-    content: &SealedContent,
-    content_hash: &ContentHash,
-    trust: &Trust,
-) -> (SignerVerdict, Option<String>) {
-    let verified = match verify_signature_cached(
-        &entry.signature,
-        &entry.certificate,
-        trust,
-        &expected_for(content, content_hash),
-    ) {
-        Ok(v) => v,
-        Err(v) => return (SignerVerdict::from_signature(v), None),
-    };
-    let p = &verified.payload;
-    let name = Some(verified.certificate.name.clone());
-    if key != signature_key(content_hash, &p.signer_worker_id, p.role) {
-        return (
-            SignerVerdict::Malformed("stored under a key that does not match the signature".into()),
-            name,
-        );
-    }
-    let verdict = match content.role_of(&p.signer_worker_id) {
-        Some(role) if role == p.role => SignerVerdict::Valid,
-        Some(team_role) => SignerVerdict::DuplicatePerson {
-            worker_id: p.signer_worker_id.clone(),
-            team_role,
-        },
-        None => SignerVerdict::NotOnTeam,
-    };
-    (verdict, name)
-}
-
-/// Signs `content_bytes` as `role` — refused unless the tablet holds content that hashes to
-/// `content_hash` and the result is a valid signature (the same checks a verifier makes).
-#[allow(clippy::too_many_arguments)]
-pub fn sign_content(
-    content_bytes: &[u8],
-    content_hash: &ContentHash,
-    role: Role,
-    signer: &WorkerSigner,
-    certificate: &SignedCertificate,
-    trust: &Trust,
-    signed_at: DateTime<Utc>,
-) -> std::result::Result<SignatureEntry, VisitError> {
-    if ContentHash::of(content_bytes) != *content_hash {
-        return Err(VisitError::ContentNotHeld {
-            content_hash: content_hash.to_hex(),
-        });
-    }
-    let content = parse_content(content_bytes)?;
-    let cert = certificate.verify(&trust.authority_key).map_err(|e| {
-        VisitError::NotPermitted(SignerVerdict::UnknownSigner(format!(
-            "certificate not accepted: {e}"
-        )))
-    })?;
-    let expected = expected_for(&content, content_hash);
-    let payload = VisitSignaturePayload::new(
-        &expected.record,
-        certificate,
-        &cert.worker_id,
-        role,
-        signed_at,
-    );
-    let signature = sign_visit(signer, &payload).map_err(VisitError::Sign)?;
-    let entry = SignatureEntry {
-        signature,
-        certificate: certificate.clone(),
-    };
-    let key = signature_key(content_hash, &cert.worker_id, role);
-    match check_signer(&key, &entry, &content, content_hash, trust).0 {
-        SignerVerdict::Valid => Ok(entry),
-        verdict => Err(VisitError::NotPermitted(verdict)),
-    }
-}
-
 /// Verifies one visit of the document.
 pub fn verify_visit(
     doc: &AutoCommit,
@@ -447,70 +249,6 @@ pub fn verify_all(
         .iter()
         .map(|id| verify_visit(doc, id, policy, trust))
         .collect()
-}
-
-/// Why the sealed entry under `key` counts as altered, or its content.
-fn check_entry(
-    raw: &RawVisit,
-    visit_id: &str,
-    key: &str,
-    values: &[std::result::Result<crate::visit::document::RawEntry, String>],
-) -> std::result::Result<(ContentHash, SealedContent), String> {
-    let hash = ContentHash::from_hex(key).ok_or("the entry's key is not a content hash")?;
-    let mut first: Option<&crate::visit::document::RawEntry> = None;
-    for value in values {
-        let entry = value.as_ref().map_err(Clone::clone)?;
-        match first {
-            None => first = Some(entry),
-            Some(f) if f == entry => {}
-            Some(_) => return Err("the entry holds different concurrent values".into()),
-        }
-    }
-    let entry = first.ok_or("the entry is empty")?;
-    if ContentHash::of(&entry.content) != hash {
-        return Err("the content does not hash to its key".into());
-    }
-    let content = parse_content(&entry.content).map_err(|e| match e {
-        VisitError::UnsupportedFormat(_) => e.to_string(),
-        e => format!("the content is not a valid record: {e}"),
-    })?;
-    if raw.household_id.as_deref() != Some(content.household_id.as_str())
-        || content.visit_id != visit_id
-    {
-        return Err("the content belongs to another household or visit".into());
-    }
-    if entry.sealed_by != content.sealed_by || entry.sealed_at != content.sealed_at.timestamp() {
-        return Err("the entry's sealed_by/sealed_at differ from the sealed content".into());
-    }
-    Ok((hash, content))
-}
-
-fn decode_signer(key: &str, bytes: Option<&Vec<u8>>) -> (Option<SignatureEntry>, SignerCheck) {
-    let parts = split_signature_key(key);
-    let mut check = SignerCheck {
-        key: key.to_owned(),
-        worker_id: parts.map(|(_, w, _)| w.to_owned()),
-        name: None,
-        role: parts.and_then(|(_, _, r)| Role::ALL.into_iter().find(|x| x.as_str() == r)),
-        signed_at: None,
-        verdict: SignerVerdict::Valid,
-    };
-    let decoded = match bytes {
-        None => Err("the entry is not bytes".to_owned()),
-        Some(b) => SignatureEntry::decode(b),
-    };
-    match decoded {
-        Ok(entry) => {
-            if let Ok(p) = entry.signature.unverified_payload() {
-                check.signed_at = Some(p.signed_at);
-            }
-            (Some(entry), check)
-        }
-        Err(why) => {
-            check.verdict = SignerVerdict::Malformed(why);
-            (None, check)
-        }
-    }
 }
 
 fn verify_raw(
@@ -670,68 +408,4 @@ fn revision_status(
     } else {
         RevisionStatus::Incomplete { missing_roles }
     }
-}
-
-/// The import gate: every visit's sealed entries are intact and every signature entry is
-/// well-formed and stored under its own key. Needs no keys; returns what is wrong.
-pub fn check_integrity(doc: &AutoCommit) -> Result<Vec<String>> {
-    let mut problems = Vec::new();
-    for visit_id in visit_ids(doc)? {
-        let raw = match read_raw(doc, &visit_id) {
-            Ok(raw) => raw,
-            Err(e) => {
-                problems.push(format!("visit {visit_id}: {e}"));
-                continue;
-            }
-        };
-        problems.extend(
-            raw.problems
-                .iter()
-                .map(|p| format!("visit {visit_id}: {p}")),
-        );
-        let mut sealed = BTreeSet::new();
-        for (key, values) in &raw.sealed {
-            match check_entry(&raw, &visit_id, key, values) {
-                Ok(_) => {
-                    sealed.insert(key.as_str());
-                }
-                Err(why) if why.contains("not supported") => {
-                    sealed.insert(key.as_str());
-                }
-                Err(why) => problems.push(format!(
-                    "visit {visit_id}: sealed entry {key} was altered: {why}"
-                )),
-            }
-        }
-        for (key, values) in &raw.signatures {
-            for value in values {
-                let (entry, check) = decode_signer(key, value.as_ref());
-                if let SignerVerdict::Malformed(why) = check.verdict {
-                    problems.push(format!("visit {visit_id}: signature {key}: {why}"));
-                    continue;
-                }
-                let Some(entry) = entry else { continue };
-                match entry.signature.unverified_payload() {
-                    Ok(p)
-                        if signature_key(
-                            &ContentHash(p.content_hash),
-                            &p.signer_worker_id,
-                            p.role,
-                        ) == *key
-                            && p.visit_id == visit_id
-                            && raw.household_id.as_deref() == Some(p.household_id.as_str()) => {}
-                    Ok(_) => problems.push(format!(
-                        "visit {visit_id}: signature {key} is stored under another record's key"
-                    )),
-                    Err(e) => problems.push(format!("visit {visit_id}: signature {key}: {e}")),
-                }
-                if !sealed.contains(key.split('/').next().unwrap_or_default()) {
-                    problems.push(format!(
-                        "visit {visit_id}: signature {key} is for a sealed entry that is missing"
-                    ));
-                }
-            }
-        }
-    }
-    Ok(problems)
 }
