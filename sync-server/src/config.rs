@@ -3,14 +3,21 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-/// Where the server listens and keeps its data.
+/// Where the server listens, keeps its data, and how it is reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
-    /// Listen address. Plain HTTP is allowed only on loopback (or behind a TLS proxy, once
-    /// TLS termination is configurable).
+    /// Listen address. Plain HTTP is allowed only on loopback, or off loopback with
+    /// `--behind-tls-proxy`; otherwise TLS is required.
     pub listen: SocketAddr,
     /// Data folder: the SQLite database lives here. Never the county authority's key.
     pub data_dir: PathBuf,
+    /// PEM certificate chain and private key for TLS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Plain HTTP off loopback because a TLS proxy in front terminates TLS.
+    pub behind_tls_proxy: bool,
+    /// The authority's public key file (default: `authority-public-key.json` in the data
+    /// folder, if present).
+    pub authority_public_key: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -18,35 +25,49 @@ impl Default for ServerConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8707)),
             data_dir: PathBuf::from("ruhu-server-data"),
+            tls: None,
+            behind_tls_proxy: false,
+            authority_public_key: None,
         }
     }
 }
 
 impl ServerConfig {
-    /// Parses `--listen ADDR` and `--data-dir DIR` (both optional).
+    /// Parses the command line (every argument optional; see [`USAGE`]).
     pub fn from_args(args: &[String]) -> Result<Self, String> {
         let mut config = Self::default();
+        let (mut cert, mut key) = (None, None);
         let mut it = args.iter();
         while let Some(arg) = it.next() {
+            let mut value = |what: &str| {
+                it.next()
+                    .cloned()
+                    .ok_or_else(|| format!("{arg} needs {what}\n{USAGE}"))
+            };
             match arg.as_str() {
                 "--listen" => {
-                    let value = it
-                        .next()
-                        .ok_or("--listen needs an address such as 127.0.0.1:8707")?;
-                    config.listen = value
-                        .parse()
-                        .map_err(|e| format!("--listen {value}: {e}"))?;
+                    let v = value("an address such as 127.0.0.1:8707")?;
+                    config.listen = v.parse().map_err(|e| format!("--listen {v}: {e}"))?;
                 }
-                "--data-dir" => {
-                    config.data_dir = PathBuf::from(it.next().ok_or("--data-dir needs a folder")?)
+                "--data-dir" => config.data_dir = PathBuf::from(value("a folder")?),
+                "--tls-cert" => cert = Some(PathBuf::from(value("a PEM file")?)),
+                "--tls-key" => key = Some(PathBuf::from(value("a PEM file")?)),
+                "--authority-public-key" => {
+                    config.authority_public_key = Some(PathBuf::from(value("a file")?))
                 }
+                "--behind-tls-proxy" => config.behind_tls_proxy = true,
                 "--help" | "-h" => return Err(USAGE.to_owned()),
                 other => return Err(format!("unknown argument {other}\n{USAGE}")),
             }
         }
-        if !config.listen.ip().is_loopback() {
+        config.tls = match (cert, key) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            _ => return Err("--tls-cert and --tls-key go together".into()),
+        };
+        if config.tls.is_none() && !config.listen.ip().is_loopback() && !config.behind_tls_proxy {
             return Err(format!(
-                "refusing to serve plain HTTP on {}: only loopback addresses are allowed until TLS is configured",
+                "refusing to serve plain HTTP on {}: give --tls-cert and --tls-key, or --behind-tls-proxy when a TLS proxy in front terminates TLS",
                 config.listen
             ));
         }
@@ -55,8 +76,9 @@ impl ServerConfig {
 }
 
 /// Command-line help.
-pub const USAGE: &str =
-    "usage: sync-server [--listen 127.0.0.1:8707] [--data-dir ruhu-server-data]";
+pub const USAGE: &str = "usage: sync-server [--listen 127.0.0.1:8707] [--data-dir ruhu-server-data]
+                   [--tls-cert cert.pem --tls-key key.pem] [--behind-tls-proxy]
+                   [--authority-public-key FILE]";
 
 #[cfg(test)]
 mod tests {
@@ -80,8 +102,23 @@ mod tests {
         assert!(
             ServerConfig::from_args(&args(&["--listen", "0.0.0.0:9000"]))
                 .unwrap_err()
-                .contains("loopback")
+                .contains("plain HTTP")
         );
+        let proxied =
+            ServerConfig::from_args(&args(&["--listen", "0.0.0.0:9000", "--behind-tls-proxy"]))
+                .unwrap();
+        assert!(proxied.behind_tls_proxy);
+        let tls = ServerConfig::from_args(&args(&[
+            "--listen",
+            "0.0.0.0:9443",
+            "--tls-cert",
+            "c.pem",
+            "--tls-key",
+            "k.pem",
+        ]))
+        .unwrap();
+        assert_eq!(tls.tls, Some(("c.pem".into(), "k.pem".into())));
+        assert!(ServerConfig::from_args(&args(&["--tls-cert", "c.pem"])).is_err());
         assert!(ServerConfig::from_args(&args(&["--listen", "nonsense"])).is_err());
         assert!(ServerConfig::from_args(&args(&["--bogus"]))
             .unwrap_err()

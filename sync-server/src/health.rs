@@ -16,7 +16,8 @@ pub async fn health(State(state): State<AppState>) -> Response {
     match ok {
         Ok(Ok(true)) => Json(json!({
             "status": "ok",
-            "epoch": state.storage.epoch(),
+            "epoch": hex::encode(state.storage.epoch()),
+            "config_serial": state.county().map(|c| c.config.serial),
             "version": env!("CARGO_PKG_VERSION"),
         }))
         .into_response(),

@@ -6,7 +6,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use sync_server::{run, AppState, ServerStorage};
+use sync_server::{run, AppState, FeedStore, ServerStorage};
 
 fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
@@ -30,13 +30,17 @@ fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
 async fn serves_health_on_loopback_and_shuts_down_gracefully() {
     let dir = tempfile::tempdir().unwrap();
     let storage = ServerStorage::open(dir.path()).unwrap();
-    let epoch = storage.epoch().to_owned();
+    let epoch = storage.epoch_hex();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(run(listener, AppState { storage }, async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(run(
+        listener,
+        AppState::new(storage, None).unwrap(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
 
     let (status, body) = tokio::task::spawn_blocking(move || get(addr, "/v1/health"))
         .await
@@ -57,5 +61,8 @@ async fn serves_health_on_loopback_and_shuts_down_gracefully() {
         "listener closed after shutdown"
     );
     // The epoch belongs to the database and survives a restart.
-    assert_eq!(ServerStorage::open(dir.path()).unwrap().epoch(), epoch);
+    assert_eq!(
+        hex::encode(ServerStorage::open(dir.path()).unwrap().epoch()),
+        epoch
+    );
 }

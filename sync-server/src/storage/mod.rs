@@ -1,50 +1,257 @@
-//! The server's embedded SQLite database.
+//! The server's storage: the change feed and everything around it, behind the [`FeedStore`]
+//! trait, with the embedded SQLite implementation [`ServerStorage`].
 //!
-//! One file in the data folder, WAL mode, `synchronous = FULL`. The database has an **epoch**:
-//! a random id made when the database is created. Feed cursors will carry it, so a server
-//! restored from a backup (same epoch file, older content) or replaced (new epoch) can be told
-//! apart from the one a tablet last spoke to.
+//! One file in the data folder, WAL mode, `synchronous = FULL`, one writer connection and
+//! one reader connection. The database has an **epoch**: a random id made when the database
+//! is created. Feed cursors carry it, so a server restored from a backup or replaced can be
+//! told apart from the one a tablet last spoke to (see ADR 0007).
+//!
+//! | file | what it stores |
+//! |---|---|
+//! | `schema.rs` | migrations keyed on `PRAGMA user_version` |
+//! | `feed.rs` | households, the change feed, snapshots, actor bindings, resident ids |
+//! | `records.rs` | the county configuration, request nonces, the access log |
+//! | `cache.rs` | household documents kept hot in memory (not storage, but its companion) |
 
+pub mod cache;
+mod feed;
+mod records;
+pub mod schema;
+
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use ring::rand::{SecureRandom, SystemRandom};
+use ruhu_core::sync::SignedChange;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::ServerError;
 
-/// Schema version written by this code.
-pub const SCHEMA_VERSION: i64 = 1;
+pub use schema::SCHEMA_VERSION;
 
-/// Handle to the server database (one writer connection).
+/// A household as stored: where it is, and what its document is rebuilt from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredHousehold {
+    pub village_code: String,
+    pub county_code: String,
+    /// Feed position of its newest change.
+    pub last_seq: u64,
+    /// A `save()` covering its changes up to some feed position, if one was written.
+    pub snapshot: Option<Vec<u8>>,
+    /// Its raw changes after the snapshot, in feed order.
+    pub changes: Vec<Vec<u8>>,
+}
+
+/// One accepted change, ready for the feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEntry {
+    pub hash: [u8; 32],
+    pub signed: SignedChange,
+    /// Worker id of the change's author (its signer).
+    pub author: String,
+    /// The change's Automerge actor id, bound to `author` by the first accepted change.
+    pub actor: Vec<u8>,
+}
+
+/// What one household adds to the feed in a push.
+#[derive(Debug, Clone)]
+pub struct HouseholdCommit {
+    pub household_id: String,
+    pub village_code: String,
+    pub county_code: String,
+    /// The feed position the changes were validated against (`None`: a new household). The
+    /// commit fails with [`CommitError::Conflict`] if another writer moved it meanwhile.
+    pub expected_last_seq: Option<u64>,
+    pub entries: Vec<FeedEntry>,
+    /// `(member id, resident ID number)` of the household after these changes.
+    pub resident_ids: Vec<(String, String)>,
+    /// A `save()` of the household after these changes, to store as its snapshot.
+    pub snapshot: Option<Vec<u8>>,
+}
+
+/// A row of the access log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRow {
+    pub worker_id: String,
+    pub certificate_hash: [u8; 32],
+    pub action: &'static str,
+    pub household_id: String,
+    pub changes: u64,
+}
+
+/// A resident ID number found in another household as well.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateResidentId {
+    pub household_id: String,
+    pub member_id: String,
+    pub other_household_id: String,
+}
+
+/// What a committed push did.
+#[derive(Debug, Default)]
+pub struct Committed {
+    /// New feed position of each household written.
+    pub last_seqs: HashMap<String, u64>,
+    pub duplicates: Vec<DuplicateResidentId>,
+}
+
+/// Why a push could not be committed; nothing of it was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    /// Another writer changed these households since they were validated: reload, revalidate.
+    #[error("households changed concurrently: {0:?}")]
+    Conflict(Vec<String>),
+    /// An actor id of this household's changes is bound to another worker (bound by a
+    /// concurrent push, or by another household of the same batch).
+    #[error("actor {actor} of household {household_id} belongs to {owner}")]
+    ActorTaken {
+        household_id: String,
+        actor: String,
+        owner: String,
+    },
+    #[error(transparent)]
+    Storage(#[from] ServerError),
+}
+
+impl From<rusqlite::Error> for CommitError {
+    fn from(e: rusqlite::Error) -> Self {
+        CommitError::Storage(e.into())
+    }
+}
+
+/// Where a worker may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PullScope {
+    Villages(Vec<String>),
+    County(String),
+}
+
+/// One pulled feed entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PulledEntry {
+    pub seq: u64,
+    pub household_id: String,
+    pub signed: SignedChange,
+}
+
+/// A page of the feed.
+#[derive(Debug, Default)]
+pub struct Pulled {
+    pub entries: Vec<PulledEntry>,
+    /// The cursor after this page.
+    pub cursor: u64,
+    /// The page stopped at the byte limit; more entries are waiting.
+    pub more: bool,
+}
+
+/// The stored county configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredConfig {
+    pub serial: u64,
+    pub signed_json: String,
+}
+
+/// A certificate or revocation row written with a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigRows {
+    /// `(hash, worker id, body bytes)`.
+    pub certificates: Vec<([u8; 32], String, Vec<u8>)>,
+    /// `(certificate hash, worker id, reason, effective unix seconds)`.
+    pub revocations: Vec<([u8; 32], String, String, i64)>,
+}
+
+/// What installing a configuration did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Installed {
+    New,
+    /// The same serial with the same bytes was already installed.
+    Unchanged,
+    /// A configuration with this or a higher serial is installed.
+    Stale {
+        held: u64,
+    },
+}
+
+/// The storage a sync server needs. The SQLite implementation is [`ServerStorage`]; a
+/// PostgreSQL one must keep the same guarantees (ADR 0007): feed positions allocated so that
+/// a committed position implies every lower one is committed or abandoned, pushes checked
+/// against `expected_last_seq` under a row lock, and each call one transaction.
+pub trait FeedStore: Send + Sync + std::fmt::Debug {
+    /// The database's epoch.
+    fn epoch(&self) -> [u8; 16];
+    /// Whether the database answers and is sound.
+    fn check(&self) -> Result<bool, ServerError>;
+    /// A household's location and the bytes its document is rebuilt from.
+    fn load_household(&self, id: &str) -> Result<Option<StoredHousehold>, ServerError>;
+    /// The stored villages of these households (unknown ones are absent).
+    fn household_villages(&self, ids: &[&str]) -> Result<HashMap<String, String>, ServerError>;
+    /// The worker an actor id is bound to.
+    fn actor_worker(&self, actor: &[u8]) -> Result<Option<String>, ServerError>;
+    /// Appends accepted changes and the access log rows, in one transaction.
+    fn commit_push(
+        &self,
+        households: &[HouseholdCommit],
+        access: &[AccessRow],
+        received_at: i64,
+    ) -> Result<Committed, CommitError>;
+    /// Feed entries in `scope` after `after`, up to about `limit_bytes` of change bytes
+    /// (at least one entry), skipping (but passing) the changes in `skip`.
+    fn pull(
+        &self,
+        scope: &PullScope,
+        after: u64,
+        limit_bytes: u64,
+        skip: &HashSet<[u8; 32]>,
+    ) -> Result<Pulled, ServerError>;
+    /// Appends access log rows.
+    fn log_access(&self, rows: &[AccessRow], at: i64) -> Result<(), ServerError>;
+    /// Records a request nonce; `false` if it was seen before. Forgets expired nonces.
+    fn remember_nonce(
+        &self,
+        nonce: &[u8; 16],
+        signer: &[u8; 32],
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, ServerError>;
+    /// The installed county configuration.
+    fn config(&self) -> Result<Option<StoredConfig>, ServerError>;
+    /// Installs a configuration unless one with this or a higher serial is installed.
+    fn install_config(
+        &self,
+        config: &StoredConfig,
+        rows: &ConfigRows,
+        now: i64,
+    ) -> Result<Installed, ServerError>;
+}
+
+/// The embedded SQLite storage.
 #[derive(Debug, Clone)]
 pub struct ServerStorage {
-    conn: Arc<Mutex<Connection>>,
+    writer: Arc<Mutex<Connection>>,
+    reader: Arc<Mutex<Connection>>,
     path: PathBuf,
-    epoch: String,
+    epoch: [u8; 16],
+}
+
+/// The database file name inside the data folder.
+pub const DATABASE_FILE: &str = "server.db";
+
+fn open_connection(path: &Path) -> Result<Connection, ServerError> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+    )?;
+    Ok(conn)
 }
 
 impl ServerStorage {
-    /// Opens or creates `server.db` in `data_dir`.
+    /// Opens or creates `server.db` in `data_dir`, migrating it to the current schema.
     pub fn open(data_dir: &Path) -> Result<Self, ServerError> {
         std::fs::create_dir_all(data_dir)?;
-        let path = data_dir.join("server.db");
-        let mut conn = Connection::open(&path)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-        )?;
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version > SCHEMA_VERSION {
-            return Err(ServerError::Config(format!(
-                "database schema {version} is newer than this server ({SCHEMA_VERSION})"
-            )));
-        }
-        if version < 1 {
-            let tx = conn.transaction()?;
-            tx.execute_batch("CREATE TABLE server_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;")?;
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-            tx.commit()?;
-        }
+        let path = data_dir.join(DATABASE_FILE);
+        let mut conn = open_connection(&path)?;
+        schema::migrate(&mut conn)?;
         let existing: Option<String> = conn
             .query_row(
                 "SELECT value FROM server_meta WHERE key = 'epoch'",
@@ -52,7 +259,7 @@ impl ServerStorage {
                 |r| r.get(0),
             )
             .optional()?;
-        let epoch = match existing {
+        let epoch_hex = match existing {
             Some(epoch) => epoch,
             None => {
                 let mut bytes = [0u8; 16];
@@ -67,8 +274,16 @@ impl ServerStorage {
                 epoch
             }
         };
+        let epoch = hex::decode(&epoch_hex)
+            .ok()
+            .and_then(|b| <[u8; 16]>::try_from(b).ok())
+            .ok_or_else(|| {
+                ServerError::Config(format!("stored epoch {epoch_hex} is not 16 bytes of hex"))
+            })?;
+        let reader = open_connection(&path)?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            writer: Arc::new(Mutex::new(conn)),
+            reader: Arc::new(Mutex::new(reader)),
             path,
             epoch,
         })
@@ -79,18 +294,114 @@ impl ServerStorage {
         &self.path
     }
 
-    /// The database's epoch (random, fixed at creation).
-    pub fn epoch(&self) -> &str {
-        &self.epoch
+    /// The epoch as lower-case hex.
+    pub fn epoch_hex(&self) -> String {
+        hex::encode(self.epoch)
     }
 
-    /// Runs `PRAGMA quick_check` (used by the health endpoint).
-    pub fn check(&self) -> Result<bool, ServerError> {
-        let conn = self
-            .conn
+    fn writer(&self) -> Result<MutexGuard<'_, Connection>, ServerError> {
+        self.writer
             .lock()
-            .map_err(|_| ServerError::Config("storage lock poisoned".into()))?;
+            .map_err(|_| ServerError::Config("storage lock poisoned".into()))
+    }
+
+    fn reader(&self) -> Result<MutexGuard<'_, Connection>, ServerError> {
+        self.reader
+            .lock()
+            .map_err(|_| ServerError::Config("storage lock poisoned".into()))
+    }
+}
+
+impl FeedStore for ServerStorage {
+    fn epoch(&self) -> [u8; 16] {
+        self.epoch
+    }
+
+    fn check(&self) -> Result<bool, ServerError> {
+        let conn = self.reader()?;
         let result: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
         Ok(result == "ok")
+    }
+
+    fn load_household(&self, id: &str) -> Result<Option<StoredHousehold>, ServerError> {
+        feed::load_household(&*self.reader()?, id)
+    }
+
+    fn household_villages(&self, ids: &[&str]) -> Result<HashMap<String, String>, ServerError> {
+        feed::household_villages(&*self.reader()?, ids)
+    }
+
+    fn actor_worker(&self, actor: &[u8]) -> Result<Option<String>, ServerError> {
+        feed::actor_worker(&*self.reader()?, actor)
+    }
+
+    fn commit_push(
+        &self,
+        households: &[HouseholdCommit],
+        access: &[AccessRow],
+        received_at: i64,
+    ) -> Result<Committed, CommitError> {
+        let mut conn = self.writer()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let committed = feed::append(&tx, households, received_at)?;
+        records::log_access(&tx, access, received_at)?;
+        tx.commit()?;
+        Ok(committed)
+    }
+
+    fn pull(
+        &self,
+        scope: &PullScope,
+        after: u64,
+        limit_bytes: u64,
+        skip: &HashSet<[u8; 32]>,
+    ) -> Result<Pulled, ServerError> {
+        let mut conn = self.reader()?;
+        let tx = conn.transaction()?;
+        let pulled = feed::pull(&tx, scope, after, limit_bytes, skip)?;
+        tx.finish()?;
+        Ok(pulled)
+    }
+
+    fn log_access(&self, rows: &[AccessRow], at: i64) -> Result<(), ServerError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.writer()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        records::log_access(&tx, rows, at)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn remember_nonce(
+        &self,
+        nonce: &[u8; 16],
+        signer: &[u8; 32],
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, ServerError> {
+        let mut conn = self.writer()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let fresh = records::remember_nonce(&tx, nonce, signer, expires_at, now)?;
+        tx.commit()?;
+        Ok(fresh)
+    }
+
+    fn config(&self) -> Result<Option<StoredConfig>, ServerError> {
+        records::config(&*self.reader()?)
+    }
+
+    fn install_config(
+        &self,
+        config: &StoredConfig,
+        rows: &ConfigRows,
+        now: i64,
+    ) -> Result<Installed, ServerError> {
+        let mut conn = self.writer()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let installed = records::install_config(&tx, config, rows, now)?;
+        tx.commit()?;
+        Ok(installed)
     }
 }

@@ -1,0 +1,273 @@
+//! Households, the change feed, snapshots, actor bindings and resident ID numbers (SQLite).
+
+use std::collections::{HashMap, HashSet};
+
+use ruhu_core::sync::SignedChange;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use super::{
+    CommitError, Committed, DuplicateResidentId, HouseholdCommit, PullScope, Pulled, PulledEntry,
+    StoredHousehold,
+};
+use crate::ServerError;
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+pub(super) fn load_household(
+    conn: &Connection,
+    id: &str,
+) -> Result<Option<StoredHousehold>, ServerError> {
+    let Some((village_code, county_code, last_seq)) = conn
+        .query_row(
+            "SELECT village_code, county_code, last_seq FROM households WHERE id = ?1",
+            [id],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            },
+        )
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let snapshot: Option<(i64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT upto_seq, bytes FROM snapshots WHERE household_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let after = snapshot.as_ref().map_or(0, |(upto, _)| *upto);
+    let mut stmt = conn.prepare_cached(
+        "SELECT change FROM feed WHERE household_id = ?1 AND seq > ?2 ORDER BY seq",
+    )?;
+    let changes = stmt
+        .query_map(params![id, after], |r| r.get::<_, Vec<u8>>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(StoredHousehold {
+        village_code,
+        county_code,
+        last_seq: to_u64(last_seq),
+        snapshot: snapshot.map(|(_, bytes)| bytes),
+        changes,
+    }))
+}
+
+pub(super) fn household_villages(
+    conn: &Connection,
+    ids: &[&str],
+) -> Result<HashMap<String, String>, ServerError> {
+    let mut stmt = conn.prepare_cached("SELECT village_code FROM households WHERE id = ?1")?;
+    let mut out = HashMap::new();
+    for id in ids {
+        if let Some(village) = stmt.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+            out.insert((*id).to_owned(), village);
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn actor_worker(conn: &Connection, actor: &[u8]) -> Result<Option<String>, ServerError> {
+    let mut stmt = conn.prepare_cached("SELECT worker_id FROM actor_bindings WHERE actor = ?1")?;
+    Ok(stmt.query_row([actor], |r| r.get(0)).optional()?)
+}
+
+/// Appends the households' accepted changes; fails (writing nothing, as the caller drops the
+/// transaction) on a concurrent change of a household or an actor bound to someone else.
+pub(super) fn append(
+    tx: &Transaction<'_>,
+    households: &[HouseholdCommit],
+    received_at: i64,
+) -> Result<Committed, CommitError> {
+    let mut conflicts = Vec::new();
+    for h in households {
+        let stored: Option<i64> = tx
+            .prepare_cached("SELECT last_seq FROM households WHERE id = ?1")?
+            .query_row([&h.household_id], |r| r.get(0))
+            .optional()?;
+        if stored.map(to_u64) != h.expected_last_seq {
+            conflicts.push(h.household_id.clone());
+        }
+    }
+    if !conflicts.is_empty() {
+        return Err(CommitError::Conflict(conflicts));
+    }
+    let mut committed = Committed::default();
+    for h in households {
+        append_household(tx, h, received_at, &mut committed)?;
+    }
+    Ok(committed)
+}
+
+fn append_household(
+    tx: &Transaction<'_>,
+    h: &HouseholdCommit,
+    received_at: i64,
+    committed: &mut Committed,
+) -> Result<(), CommitError> {
+    tx.prepare_cached(
+        "INSERT INTO households (id, village_code, county_code, last_seq, change_count)
+         VALUES (?1, ?2, ?3, 0, 0)
+         ON CONFLICT (id) DO UPDATE SET village_code = excluded.village_code,
+                                        county_code = excluded.county_code",
+    )?
+    .execute(params![h.household_id, h.village_code, h.county_code])?;
+    let mut last_seq = h.expected_last_seq.map_or(0, to_i64);
+    let mut added = 0i64;
+    for entry in &h.entries {
+        let owner: Option<String> = tx
+            .prepare_cached("SELECT worker_id FROM actor_bindings WHERE actor = ?1")?
+            .query_row([&entry.actor], |r| r.get(0))
+            .optional()?;
+        if let Some(owner) = owner.filter(|o| *o != entry.author) {
+            return Err(CommitError::ActorTaken {
+                household_id: h.household_id.clone(),
+                actor: hex::encode(&entry.actor),
+                owner,
+            });
+        }
+        let inserted = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO feed
+                   (household_id, change_hash, change, signer, signature, author, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                h.household_id,
+                &entry.hash[..],
+                entry.signed.change,
+                &entry.signed.signer[..],
+                &entry.signed.signature[..],
+                entry.author,
+                received_at
+            ])?;
+        if inserted == 0 {
+            continue; // this change hash is already in the feed: one entry per hash
+        }
+        last_seq = tx.last_insert_rowid();
+        added += 1;
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO actor_bindings (actor, worker_id, first_seq) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![entry.actor, entry.author, last_seq])?;
+    }
+    tx.prepare_cached(
+        "UPDATE households SET last_seq = ?2, change_count = change_count + ?3 WHERE id = ?1",
+    )?
+    .execute(params![h.household_id, last_seq, added])?;
+    if let Some(bytes) = &h.snapshot {
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO snapshots (household_id, upto_seq, bytes) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![h.household_id, last_seq, bytes])?;
+    }
+    tx.prepare_cached("DELETE FROM resident_ids WHERE household_id = ?1")?
+        .execute([&h.household_id])?;
+    for (member_id, id_number) in &h.resident_ids {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO resident_ids (id_number, household_id, member_id) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![id_number, h.household_id, member_id])?;
+        let others = tx
+            .prepare_cached(
+                "SELECT DISTINCT household_id FROM resident_ids WHERE id_number = ?1 AND household_id != ?2",
+            )?
+            .query_map(params![id_number, h.household_id], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        for other in others {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO resident_id_flags
+                   (id_number, household_id, other_household_id, county_code, flagged_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                id_number,
+                h.household_id,
+                other,
+                h.county_code,
+                received_at
+            ])?;
+            committed.duplicates.push(DuplicateResidentId {
+                household_id: h.household_id.clone(),
+                member_id: member_id.clone(),
+                other_household_id: other,
+            });
+        }
+    }
+    committed
+        .last_seqs
+        .insert(h.household_id.clone(), to_u64(last_seq));
+    Ok(())
+}
+
+/// A page of the feed in `scope` after `after` (see [`super::FeedStore::pull`]).
+pub(super) fn pull(
+    tx: &Transaction<'_>,
+    scope: &PullScope,
+    after: u64,
+    limit_bytes: u64,
+    skip: &HashSet<[u8; 32]>,
+) -> Result<Pulled, ServerError> {
+    let head: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM feed", [], |r| r.get(0))?;
+    let (filter, value) = match scope {
+        PullScope::Villages(villages) => (
+            "h.village_code IN (SELECT value FROM json_each(?3))",
+            serde_json::to_string(villages).unwrap_or_else(|_| "[]".into()),
+        ),
+        PullScope::County(county) => ("h.county_code = ?3", county.clone()),
+    };
+    let sql = format!(
+        "SELECT f.seq, f.household_id, f.change_hash, f.change, f.signer, f.signature
+         FROM feed f JOIN households h ON h.id = f.household_id
+         WHERE f.seq > ?1 AND f.seq <= ?2 AND {filter}
+         ORDER BY f.seq"
+    );
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![to_i64(after), head, value])?;
+    let mut pulled = Pulled {
+        cursor: after,
+        ..Pulled::default()
+    };
+    let mut bytes = 0u64;
+    while let Some(row) = rows.next()? {
+        let seq = to_u64(row.get(0)?);
+        let hash: [u8; 32] = fixed(&row.get::<_, Vec<u8>>(2)?)?;
+        if skip.contains(&hash) {
+            pulled.cursor = seq;
+            continue;
+        }
+        let change: Vec<u8> = row.get(3)?;
+        bytes += change.len() as u64;
+        if !pulled.entries.is_empty() && bytes > limit_bytes {
+            pulled.more = true;
+            return Ok(pulled);
+        }
+        pulled.entries.push(PulledEntry {
+            seq,
+            household_id: row.get(1)?,
+            signed: SignedChange {
+                change,
+                signer: fixed(&row.get::<_, Vec<u8>>(4)?)?,
+                signature: fixed(&row.get::<_, Vec<u8>>(5)?)?,
+            },
+        });
+        pulled.cursor = seq;
+    }
+    pulled.cursor = pulled.cursor.max(to_u64(head));
+    Ok(pulled)
+}
+
+fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N], ServerError> {
+    bytes
+        .try_into()
+        .map_err(|_| ServerError::Config(format!("stored value is {} bytes, not {N}", bytes.len())))
+}

@@ -1,0 +1,189 @@
+//! Schema migrations, keyed on `PRAGMA user_version`. Each step runs in one transaction with
+//! its version bump, so a database is always at exactly one version.
+
+use rusqlite::{Connection, Transaction};
+
+use crate::ServerError;
+
+/// Schema version written by this code.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// Version 1: the server's metadata (its epoch).
+const V1: &str =
+    "CREATE TABLE server_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;";
+
+/// Version 2: the change feed and everything around it.
+const V2: &str = "
+CREATE TABLE households (
+    id TEXT PRIMARY KEY,
+    village_code TEXT NOT NULL,
+    county_code TEXT NOT NULL,
+    -- feed position of the household's newest change (optimistic concurrency of pushes)
+    last_seq INTEGER NOT NULL,
+    change_count INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX households_village ON households (village_code);
+CREATE INDEX households_county ON households (county_code);
+
+-- The collection-level change feed: one row per Automerge change hash, ever.
+-- seq is the feed cursor; it only grows (AUTOINCREMENT: never reused after a delete).
+CREATE TABLE feed (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    household_id TEXT NOT NULL REFERENCES households (id),
+    change_hash BLOB NOT NULL UNIQUE,
+    change BLOB NOT NULL,
+    signer BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    author TEXT NOT NULL,
+    received_at INTEGER NOT NULL
+);
+CREATE INDEX feed_household ON feed (household_id, seq);
+
+-- An occasional save() of a household, covering its feed rows up to upto_seq.
+CREATE TABLE snapshots (
+    household_id TEXT PRIMARY KEY REFERENCES households (id),
+    upto_seq INTEGER NOT NULL,
+    bytes BLOB NOT NULL
+) WITHOUT ROWID;
+
+-- Which worker an Automerge actor id belongs to (bound by its first accepted change).
+CREATE TABLE actor_bindings (
+    actor BLOB PRIMARY KEY,
+    worker_id TEXT NOT NULL,
+    first_seq INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- The current signed county configuration, and what it certifies and revokes.
+CREATE TABLE county_config (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    serial INTEGER NOT NULL,
+    signed_json TEXT NOT NULL,
+    installed_at INTEGER NOT NULL
+);
+CREATE TABLE certificates (
+    hash BLOB PRIMARY KEY,
+    worker_id TEXT NOT NULL,
+    body BLOB NOT NULL,
+    config_serial INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE revocations (
+    certificate_hash BLOB NOT NULL,
+    worker_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    effective_at INTEGER NOT NULL,
+    config_serial INTEGER NOT NULL,
+    PRIMARY KEY (certificate_hash, effective_at)
+) WITHOUT ROWID;
+
+-- Request nonces seen, kept until the request timestamps they could replay have expired.
+CREATE TABLE request_nonces (
+    nonce BLOB PRIMARY KEY,
+    signer BLOB NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX request_nonces_expiry ON request_nonces (expires_at);
+
+-- Who pushed or pulled which household, when (server clock).
+CREATE TABLE access_log (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    worker_id TEXT NOT NULL,
+    certificate_hash BLOB NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('push', 'pull', 'push_refused')),
+    household_id TEXT NOT NULL,
+    changes INTEGER NOT NULL
+);
+CREATE INDEX access_log_household ON access_log (household_id, at);
+
+-- Resident ID numbers of the current household states, for duplicate detection.
+CREATE TABLE resident_ids (
+    id_number TEXT NOT NULL,
+    household_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    PRIMARY KEY (id_number, household_id, member_id)
+) WITHOUT ROWID;
+CREATE INDEX resident_ids_household ON resident_ids (household_id);
+
+-- The same resident ID number found in two households: flagged for the team and the county.
+CREATE TABLE resident_id_flags (
+    id_number TEXT NOT NULL,
+    household_id TEXT NOT NULL,
+    other_household_id TEXT NOT NULL,
+    county_code TEXT NOT NULL,
+    flagged_at INTEGER NOT NULL,
+    PRIMARY KEY (id_number, household_id, other_household_id)
+) WITHOUT ROWID;
+";
+
+type Step = fn(&Transaction<'_>) -> rusqlite::Result<()>;
+
+const STEPS: [Step; 2] = [|tx| tx.execute_batch(V1), |tx| tx.execute_batch(V2)];
+
+/// Brings the database to [`SCHEMA_VERSION`] (refusing a newer one).
+pub fn migrate(conn: &mut Connection) -> Result<(), ServerError> {
+    migrate_to(conn, SCHEMA_VERSION)
+}
+
+/// Brings the database to `target` (tests use this to build an old schema).
+pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<(), ServerError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(ServerError::Config(format!(
+            "database schema {version} is newer than this server ({SCHEMA_VERSION})"
+        )));
+    }
+    for (index, step) in STEPS.iter().enumerate() {
+        let step_version = index as i64 + 1;
+        if step_version <= version || step_version > target {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        step(&tx)?;
+        tx.pragma_update(None, "user_version", step_version)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+            .unwrap();
+        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn upgrading_an_old_database_equals_a_new_one() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        migrate(&mut fresh).unwrap();
+        let mut old = Connection::open_in_memory().unwrap();
+        migrate_to(&mut old, 1).unwrap();
+        old.execute(
+            "INSERT INTO server_meta (key, value) VALUES ('epoch', 'abc')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut old).unwrap();
+        assert_eq!(schema(&old), schema(&fresh));
+        let version: i64 = old
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let epoch: String = old
+            .query_row(
+                "SELECT value FROM server_meta WHERE key = 'epoch'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(epoch, "abc", "data survives the upgrade");
+        old.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        assert!(migrate(&mut old).is_err(), "a newer schema is refused");
+    }
+}
