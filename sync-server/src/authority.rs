@@ -22,6 +22,8 @@ use ruhu_core::signing::revocation::{
 };
 use ruhu_core::signing::wire::whole_seconds;
 use ruhu_core::sync::county_config::parse_version;
+use ruhu_core::sync::enrollment::ENROLLMENT_FORMAT;
+pub use ruhu_core::sync::enrollment::{AuthorityPublicKey, EnrollmentBundle};
 use ruhu_core::sync::{CountyConfig, SignedCountyConfig};
 use ruhu_core::visit::policy::VisitPolicy;
 use serde::{Deserialize, Serialize};
@@ -32,8 +34,6 @@ use crate::storage::DATABASE_FILE;
 pub const PRIVATE_KEY_FORMAT: &str = "ruhu-county-authority-private-key/v1";
 /// Marks an authority public key file.
 pub const PUBLIC_KEY_FORMAT: &str = "ruhu-county-authority-public-key/v1";
-/// Marks an enrollment bundle.
-pub const ENROLLMENT_FORMAT: &str = "ruhu-enrollment/v1";
 /// The name under which the server looks for the authority's public key in its data folder.
 pub const PUBLIC_KEY_FILE: &str = "authority-public-key.json";
 
@@ -73,34 +73,22 @@ struct PrivateKeyFile {
     pkcs8: String,
 }
 
-/// The authority's public key, as the server and the enrollment bundles hold it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthorityPublicKey {
-    pub format: String,
-    pub county_code: String,
-    pub key_id: String,
-    pub public_key: PublicKey,
-}
-
-impl AuthorityPublicKey {
-    /// Reads a public key file.
-    pub fn read(path: &Path) -> Result<Self, AuthorityError> {
-        let text = fs::read_to_string(path).map_err(io(path))?;
-        let key: Self = serde_json::from_str(&text).map_err(|e| {
-            AuthorityError::Invalid(format!(
-                "{}: not an authority public key: {e}",
-                path.display()
-            ))
-        })?;
-        if key.format != PUBLIC_KEY_FORMAT || !is_county_code(&key.county_code) {
-            return Err(AuthorityError::Invalid(format!(
-                "{}: not an authority public key",
-                path.display()
-            )));
-        }
-        Ok(key)
+/// Reads an authority public key file.
+pub fn read_public_key(path: &Path) -> Result<AuthorityPublicKey, AuthorityError> {
+    let text = fs::read_to_string(path).map_err(io(path))?;
+    let key: AuthorityPublicKey = serde_json::from_str(&text).map_err(|e| {
+        AuthorityError::Invalid(format!(
+            "{}: not an authority public key: {e}",
+            path.display()
+        ))
+    })?;
+    if key.format != PUBLIC_KEY_FORMAT || !is_county_code(&key.county_code) {
+        return Err(AuthorityError::Invalid(format!(
+            "{}: not an authority public key",
+            path.display()
+        )));
     }
+    Ok(key)
 }
 
 /// The county authority: its key, county and key id.
@@ -312,11 +300,18 @@ impl Authority {
                 "the server pin is the SHA-256 of its TLS certificate (64 lower-case hex digits) or loopback-plain".into(),
             ));
         }
-        if !(server_url.starts_with("https://")
-            || (server_pin == "loopback-plain" && server_url.starts_with("http://")))
-        {
+        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|prefix| {
+                server_url.strip_prefix(prefix).is_some_and(|rest| {
+                    rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
+                })
+            });
+        let plain_ok = server_pin == "loopback-plain" && loopback;
+        let tls_ok = server_pin != "loopback-plain" && server_url.starts_with("https://");
+        if !(plain_ok || tls_ok) {
             return Err(AuthorityError::Invalid(
-                "the server URL must be https:// (http:// only with loopback-plain)".into(),
+                "the server URL must be https:// with a certificate pin, or http:// on loopback with loopback-plain".into(),
             ));
         }
         Ok(EnrollmentBundle {
@@ -349,21 +344,6 @@ pub struct ConfigRequest {
     pub policy: VisitPolicy,
     pub certificates: Vec<SignedCertificate>,
     pub revocations: Option<SignedRevocationList>,
-}
-
-/// What a tablet imports to join the county's sync.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EnrollmentBundle {
-    pub format: String,
-    /// `https://host:port` (or `http://127.0.0.1:port` with `loopback-plain`).
-    pub server_url: String,
-    /// SHA-256 (hex) of the server's TLS certificate (DER), or `loopback-plain`.
-    pub server_tls_pin: String,
-    /// The authority's public key, county and key id.
-    pub authority: AuthorityPublicKey,
-    /// The worker's certificate.
-    pub certificate: SignedCertificate,
 }
 
 /// Files under `dir` (a few levels deep) that hold a private key: an authority key file, a

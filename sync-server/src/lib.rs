@@ -137,7 +137,10 @@ pub fn open_state(config: &ServerConfig) -> Result<AppState, ServerError> {
         .clone()
         .unwrap_or_else(|| config.data_dir.join(authority::PUBLIC_KEY_FILE));
     let authority = if key_path.exists() {
-        Some(AuthorityPublicKey::read(&key_path).map_err(|e| ServerError::Config(e.to_string()))?)
+        Some(
+            authority::read_public_key(&key_path)
+                .map_err(|e| ServerError::Config(e.to_string()))?,
+        )
     } else if config.authority_public_key.is_some() {
         return Err(ServerError::Config(format!(
             "authority public key {} not found",
