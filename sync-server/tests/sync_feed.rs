@@ -205,3 +205,46 @@ fn documents_are_rebuilt_from_snapshots_and_the_feed_after_a_restart() {
     assert_eq!(bob.household(&id).profile.address, "最后");
     assert_eq!(count(data.path(), "SELECT count(*) FROM feed"), 72);
 }
+
+/// Push throughput (ignored by default): `PUSH_HOUSEHOLDS=400 cargo test -p sync-server
+/// --test sync_feed push_throughput -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn push_throughput() {
+    let n: u64 = std::env::var("PUSH_HOUSEHOLDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400);
+    let county = County::new();
+    let data = tempfile::tempdir().unwrap();
+    let alice = county.handler("w-alice", &[V1]);
+    let server = Server::with_config(data.path(), &county, &[&alice]);
+    let mut a = Tablet::new();
+    let ids: Vec<_> = (1..=n)
+        .map(|s| a.create(&alice, &household(s, V1)))
+        .collect();
+    for id in &ids {
+        a.mark_pushed(id);
+    }
+    // Seed, then time a push of one edit per household against documents the server holds.
+    let seed: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            a.pushed.remove(id);
+            a.unpushed(&alice, id)
+        })
+        .collect();
+    server.sync(&alice, &request(seed, None)).unwrap();
+    for id in &ids {
+        a.mark_pushed(id);
+        a.edit(&alice, id, |h| h.profile.address = "新址".into());
+    }
+    let push: Vec<_> = ids.iter().map(|id| a.unpushed(&alice, id)).collect();
+    let started = std::time::Instant::now();
+    let r = server.sync(&alice, &request(push, None)).unwrap();
+    assert!(r.outcomes.is_empty());
+    println!(
+        "push of {n} households with one edit each: {:?}",
+        started.elapsed()
+    );
+}
