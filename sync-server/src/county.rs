@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::http::StatusCode;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use ruhu_core::signing::attestation::Trust;
 use ruhu_core::signing::certificate::WorkerCertificate;
 use ruhu_core::sync::county_config::MAX_CONFIG_BYTES;
@@ -157,9 +157,4 @@ impl CountyState {
 /// The server's clock as a UTC time.
 pub fn now() -> DateTime<Utc> {
     Utc::now()
-}
-
-/// Unix seconds to a time (for stored values).
-pub fn from_unix(seconds: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(seconds, 0).single().unwrap_or_default()
 }
