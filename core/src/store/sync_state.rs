@@ -242,7 +242,7 @@ impl Store {
             self.add_certificate(cert)?;
         }
         if let Some(list) = &config.revocations {
-            let newer = trust.revocations.as_ref().map_or(true, |held| {
+            let newer = trust.revocations.as_ref().is_none_or(|held| {
                 list.verify(&trust.authority_key)
                     .map(|l| l.serial > held.serial)
                     .unwrap_or(false)
