@@ -28,11 +28,30 @@ fn a_cursor_of_another_epoch_resets_and_pulls_everything() {
     stale.cursor = Some(Cursor {
         epoch: [9; 16],
         seq: 1000,
+        last_hash: [0; 32],
     });
     let r = server.sync(&alice, &stale).unwrap();
     assert!(r.reset);
     assert_eq!(r.pulled.len(), 3, "everything from the start");
     assert_eq!(r.cursor, first.cursor);
+    // The same epoch, but the feed does not hold the cursor's entry (a server restored from
+    // a backup keeps its epoch): reset as well, never a silent skip.
+    for cursor in [
+        Cursor {
+            seq: first.cursor.seq + 5,
+            ..first.cursor
+        },
+        Cursor {
+            last_hash: [7; 32],
+            ..first.cursor
+        },
+    ] {
+        let mut restored = request(vec![], Some(&first));
+        restored.cursor = Some(cursor);
+        let r = server.sync(&alice, &restored).unwrap();
+        assert!(r.reset, "cursor {cursor:?}");
+        assert_eq!(r.pulled.len(), 3, "everything from the start");
+    }
     // The same cursor with the right epoch: nothing.
     let r = server.sync(&alice, &request(vec![], Some(&first))).unwrap();
     assert!(!r.reset && r.pulled.is_empty());

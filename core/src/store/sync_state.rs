@@ -129,20 +129,23 @@ impl Store {
         let Some(bytes) = self.state_get(CURSOR_KEY)? else {
             return Ok(None);
         };
-        let (epoch, seq) = bytes.split_at(16.min(bytes.len()));
-        let epoch: [u8; 16] = epoch
-            .try_into()
-            .map_err(|_| Error::Document("stored cursor is malformed".into()))?;
-        let seq = u64::from_be_bytes(
-            seq.try_into()
-                .map_err(|_| Error::Document("stored cursor is malformed".into()))?,
-        );
+        let malformed = || Error::Document("stored cursor is malformed".into());
+        if bytes.len() != 56 {
+            return Err(malformed());
+        }
+        let epoch: [u8; 16] = bytes[..16].try_into().map_err(|_| malformed())?;
+        let seq = u64::from_be_bytes(bytes[16..24].try_into().map_err(|_| malformed())?);
+        let last_hash: [u8; 32] = bytes[24..].try_into().map_err(|_| malformed())?;
         let villages: Vec<String> = match self.state_get(CURSOR_VILLAGES_KEY)? {
             Some(v) => serde_json::from_slice(&v).map_err(|e| Error::Document(e.to_string()))?,
             None => Vec::new(),
         };
         Ok(Some(SyncCursor {
-            cursor: Cursor { epoch, seq },
+            cursor: Cursor {
+                epoch,
+                seq,
+                last_hash,
+            },
             villages,
         }))
     }
@@ -152,6 +155,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         let mut bytes = cursor.cursor.epoch.to_vec();
         bytes.extend_from_slice(&cursor.cursor.seq.to_be_bytes());
+        bytes.extend_from_slice(&cursor.cursor.last_hash);
         Self::state_set(&tx, CURSOR_KEY, &bytes)?;
         let villages =
             serde_json::to_vec(&cursor.villages).map_err(|e| Error::Document(e.to_string()))?;

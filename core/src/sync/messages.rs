@@ -23,12 +23,15 @@ pub const MAX_SIGNERS: u64 = 10_000;
 const MAX_ID: usize = 64;
 const MAX_TEXT: usize = 1024;
 
-/// Where a tablet is in the server's change feed: the server database's epoch and the last
-/// feed sequence number it has received.
+/// Where a tablet is in the server's change feed: the server database's epoch, the last feed
+/// sequence number it has received, and the change hash of that feed entry (all zero for
+/// sequence 0). A server whose feed does not hold that hash at that sequence — restored from
+/// a backup, or replaced — cannot continue the cursor and answers `reset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Cursor {
     pub epoch: [u8; 16],
     pub seq: u64,
+    pub last_hash: [u8; 32],
 }
 
 /// One Automerge change with its author's signature over the change hash.
@@ -202,12 +205,14 @@ fn read_villages(r: &mut Reader<'_>) -> Result<Vec<String>, DecodeError> {
 fn write_cursor(w: &mut Writer, cursor: &Cursor) {
     w.fixed(&cursor.epoch);
     w.uint(cursor.seq);
+    w.fixed(&cursor.last_hash);
 }
 
 fn read_cursor(r: &mut Reader<'_>) -> Result<Cursor, DecodeError> {
     Ok(Cursor {
         epoch: r.fixed::<16>("cursor epoch")?,
         seq: r.uint("cursor sequence")?,
+        last_hash: r.fixed::<32>("cursor hash")?,
     })
 }
 
@@ -390,6 +395,7 @@ mod tests {
             cursor: Some(Cursor {
                 epoch: [1; 16],
                 seq: 99,
+                last_hash: [4; 32],
             }),
             cursor_villages: vec!["620102001001".into()],
             push: sample_groups(),
@@ -400,6 +406,7 @@ mod tests {
             cursor: Cursor {
                 epoch: [2; 16],
                 seq: 1000,
+                last_hash: [5; 32],
             },
             cursor_villages: vec!["620102001001".into(), "620102001002".into()],
             reset: true,

@@ -218,6 +218,7 @@ pub(super) fn pull(
     skip: &HashSet<[u8; 32]>,
 ) -> Result<Pulled, ServerError> {
     let head: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM feed", [], |r| r.get(0))?;
+    let start_hash = hash_at(tx, after)?;
     let (filter, value) = match scope {
         PullScope::Villages(villages) => (
             "h.village_code IN (SELECT value FROM json_each(?3))",
@@ -235,6 +236,7 @@ pub(super) fn pull(
     let mut rows = stmt.query(params![to_i64(after), head, value])?;
     let mut pulled = Pulled {
         cursor: after,
+        start_hash,
         ..Pulled::default()
     };
     let mut bytes = 0u64;
@@ -249,6 +251,7 @@ pub(super) fn pull(
         bytes += change.len() as u64;
         if !pulled.entries.is_empty() && bytes > limit_bytes {
             pulled.more = true;
+            pulled.cursor_hash = hash_at(tx, pulled.cursor)?.unwrap_or_default();
             return Ok(pulled);
         }
         pulled.entries.push(PulledEntry {
@@ -263,7 +266,20 @@ pub(super) fn pull(
         pulled.cursor = seq;
     }
     pulled.cursor = pulled.cursor.max(to_u64(head));
+    pulled.cursor_hash = hash_at(tx, pulled.cursor)?.unwrap_or_default();
     Ok(pulled)
+}
+
+/// The change hash of the feed entry at `seq` (`None` for 0 or a missing entry).
+fn hash_at(tx: &Transaction<'_>, seq: u64) -> Result<Option<[u8; 32]>, ServerError> {
+    if seq == 0 {
+        return Ok(None);
+    }
+    let hash: Option<Vec<u8>> = tx
+        .prepare_cached("SELECT change_hash FROM feed WHERE seq = ?1")?
+        .query_row([to_i64(seq)], |r| r.get(0))
+        .optional()?;
+    hash.map(|h| fixed(&h)).transpose()
 }
 
 fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N], ServerError> {

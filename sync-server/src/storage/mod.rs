@@ -141,6 +141,10 @@ pub struct Pulled {
     pub entries: Vec<PulledEntry>,
     /// The cursor after this page.
     pub cursor: u64,
+    /// The change hash of the feed entry at `cursor` (zeros for 0).
+    pub cursor_hash: [u8; 32],
+    /// The change hash of the feed entry at `after` (`None` when there is none).
+    pub start_hash: Option<[u8; 32]>,
     /// The page stopped at the byte limit; more entries are waiting.
     pub more: bool,
 }

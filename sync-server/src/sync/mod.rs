@@ -84,7 +84,15 @@ pub fn handle(
         0 => DEFAULT_PULL_BYTES,
         n => n.clamp(MIN_PULL_BYTES, MAX_PULL_BYTES),
     };
-    let pulled = state.storage.pull(&scope, start, limit, &pushed.accepted)?;
+    let mut pulled = state.storage.pull(&scope, start, limit, &pushed.accepted)?;
+    // The cursor must name an entry this feed holds: a feed restored from a backup (same
+    // epoch, fewer or different entries) cannot continue it.
+    if let Some(c) = &request.cursor {
+        if start == c.seq && c.seq > 0 && pulled.start_hash != Some(c.last_hash) {
+            reset = true;
+            pulled = state.storage.pull(&scope, 0, limit, &pushed.accepted)?;
+        }
+    }
 
     // One group per household; a household's changes stay in feed order.
     let mut groups: Vec<HouseholdChanges> = Vec::new();
@@ -116,6 +124,7 @@ pub fn handle(
         cursor: Cursor {
             epoch,
             seq: pulled.cursor,
+            last_hash: pulled.cursor_hash,
         },
         cursor_villages: scope_names,
         reset,
