@@ -15,6 +15,7 @@ pub(crate) mod chunks;
 pub(crate) mod index;
 pub mod keystore;
 mod outbox;
+mod rebase;
 pub(crate) mod schema;
 mod sync_state;
 mod trust;
@@ -38,6 +39,7 @@ use cache::DocumentCache;
 pub use index::{HouseholdSummary, ListFilter};
 pub use keystore::{FileKeyStore, KeyStore, KeyStoreError};
 pub use outbox::SigningIdentity;
+pub use rebase::RebaseOutcome;
 pub use sync_state::{HouseholdSyncStatus, IngestInputs, SyncCursor};
 pub use visit_index::VisitSummary;
 
@@ -606,7 +608,7 @@ pub(crate) fn random_hex(bytes: usize) -> Result<String> {
     Ok(hex::encode(buf))
 }
 
-fn new_actor() -> Result<ActorId> {
+pub(crate) fn new_actor() -> Result<ActorId> {
     let mut buf = [0u8; 16];
     SystemRandom::new()
         .fill(&mut buf)

@@ -207,6 +207,16 @@ CREATE TABLE sync_state (
     value BLOB NOT NULL
 ) WITHOUT ROWID;
 
+-- Local changes set aside by a rebase, with the server's reason (nothing is silently lost).
+CREATE TABLE rejected_changes (
+    hash         BLOB PRIMARY KEY,
+    household_id TEXT NOT NULL,
+    bytes        BLOB NOT NULL,
+    code         TEXT NOT NULL,
+    detail       TEXT NOT NULL,
+    archived_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+
 -- Households the server rejected or held, with its reason (until rebased or accepted).
 CREATE TABLE household_sync (
     household_id TEXT PRIMARY KEY,

@@ -358,6 +358,7 @@ impl Store {
                     change: change.raw_bytes().to_vec(),
                     signer,
                     signature,
+                    received_at: 0,
                 });
             }
             out.push(HouseholdChanges {
@@ -541,6 +542,7 @@ impl Store {
                 change: bytes,
                 signer,
                 signature,
+                received_at: 0,
             });
         }
         Ok(HouseholdChanges {
@@ -559,7 +561,7 @@ impl Store {
              DELETE FROM document_chunks; DELETE FROM households; DELETE FROM members;
              DELETE FROM visits; DELETE FROM visit_team; DELETE FROM received_contents;
              DELETE FROM outbox; DELETE FROM change_signatures; DELETE FROM actor_workers;
-             DELETE FROM sync_state; DELETE FROM household_sync;
+             DELETE FROM sync_state; DELETE FROM household_sync; DELETE FROM rejected_changes;
              COMMIT;",
         )?;
         self.conn

@@ -144,7 +144,14 @@ pub fn ingest(
             refused_hashes.insert(hash);
             continue;
         };
-        if let Some(problem) = certificate_problem(cert, &signed.signer, ctx) {
+        // A change the server already accepted is judged at the server's receipt time (never
+        // later than now); a pushed one at now.
+        let at = match signed.received_at {
+            0 => ctx.now,
+            t => DateTime::from_timestamp(i64::try_from(t).unwrap_or(i64::MAX), 0)
+                .map_or(ctx.now, |t| t.min(ctx.now)),
+        };
+        if let Some(problem) = certificate_problem(cert, &signed.signer, ctx, at) {
             out.refused.push(refuse(hash.0, problem.0, problem.1));
             refused_hashes.insert(hash);
             continue;
@@ -214,6 +221,7 @@ pub fn ingest(
         return out;
     }
     out.village_code = village_of(&fork);
+    fork.set_actor(doc.get_actor().clone());
     *doc = fork;
     out.accepted = kept
         .into_iter()
@@ -231,8 +239,9 @@ fn certificate_problem(
     cert: &WorkerCertificate,
     hash: &[u8; 32],
     ctx: &IngestContext<'_>,
+    at: DateTime<Utc>,
 ) -> Option<(&'static str, String)> {
-    if !cert.valid_at(ctx.now) {
+    if !cert.valid_at(at) {
         return Some((
             "sync.certificate_not_valid",
             format!("certificate of {} is not valid now", cert.worker_id),
@@ -242,7 +251,7 @@ fn certificate_problem(
         .trust
         .revocations
         .as_ref()
-        .and_then(|list| list.is_revoked_at(hash, ctx.now));
+        .and_then(|list| list.is_revoked_at(hash, at));
     revoked.map(|r| {
         (
             "sync.certificate_revoked",

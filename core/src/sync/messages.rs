@@ -43,6 +43,10 @@ pub struct SignedChange {
     pub signer: [u8; 32],
     /// Ed25519 signature over [`super::signatures::change_signing_bytes`].
     pub signature: [u8; 64],
+    /// The server's receipt time (Unix seconds) of a pulled change; 0 in pushes. Revocations
+    /// are judged against it: a change the server received before a certificate's revocation
+    /// took effect stays valid on every tablet.
+    pub received_at: u64,
 }
 
 /// The changes of one household, in an order that applies (dependencies first).
@@ -118,7 +122,7 @@ pub struct SyncResponse {
 
 /// Writes grouped changes with a shared signer table (each change then names its signer by a
 /// small index instead of 32 bytes).
-fn write_groups(w: &mut Writer, groups: &[HouseholdChanges]) {
+fn write_groups(w: &mut Writer, groups: &[HouseholdChanges], with_times: bool) {
     let mut signers: Vec<[u8; 32]> = Vec::new();
     for g in groups {
         for c in &g.changes {
@@ -139,12 +143,15 @@ fn write_groups(w: &mut Writer, groups: &[HouseholdChanges]) {
             let index = signers.iter().position(|s| *s == c.signer).unwrap_or(0);
             w.uint(index as u64);
             w.fixed(&c.signature);
+            if with_times {
+                w.uint(c.received_at);
+            }
             w.bytes(&c.change);
         }
     }
 }
 
-fn read_groups(r: &mut Reader<'_>) -> Result<Vec<HouseholdChanges>, DecodeError> {
+fn read_groups(r: &mut Reader<'_>, with_times: bool) -> Result<Vec<HouseholdChanges>, DecodeError> {
     let signer_count = r.uint_max("signer count", MAX_SIGNERS)?;
     let mut signers = Vec::with_capacity(signer_count as usize);
     for _ in 0..signer_count {
@@ -172,11 +179,17 @@ fn read_groups(r: &mut Reader<'_>) -> Result<Vec<HouseholdChanges>, DecodeError>
                 value: index,
             })?;
             let signature = r.fixed::<64>("change signature")?;
+            let received_at = if with_times {
+                r.uint("receipt time")?
+            } else {
+                0
+            };
             let change = r.bytes("change", MAX_CHANGE_BYTES)?.to_vec();
             changes.push(SignedChange {
                 change,
                 signer,
                 signature,
+                received_at,
             });
         }
         groups.push(HouseholdChanges {
@@ -250,7 +263,7 @@ impl SyncRequest {
         }
         write_villages(&mut w, &self.cursor_villages);
         w.uint(self.pull_limit_bytes);
-        write_groups(&mut w, &self.push);
+        write_groups(&mut w, &self.push, false);
         w.finish()
     }
 
@@ -265,7 +278,7 @@ impl SyncRequest {
         };
         let cursor_villages = read_villages(&mut r)?;
         let pull_limit_bytes = r.uint("pull limit")?;
-        let push = read_groups(&mut r)?;
+        let push = read_groups(&mut r, false)?;
         r.finish()?;
         Ok(Self {
             app_version,
@@ -298,7 +311,7 @@ impl SyncResponse {
                 w.fixed(h);
             }
         }
-        write_groups(&mut w, &self.pulled);
+        write_groups(&mut w, &self.pulled, true);
         w.uint(u64::from(self.more));
         w.finish()
     }
@@ -340,7 +353,7 @@ impl SyncResponse {
                 refused_changes,
             });
         }
-        let pulled = read_groups(&mut r)?;
+        let pulled = read_groups(&mut r, true)?;
         let more = r.uint_max("more flag", 1)? == 1;
         r.finish()?;
         Ok(Self {
@@ -368,11 +381,13 @@ mod tests {
                         change: vec![1, 2, 3],
                         signer: [7; 32],
                         signature: [9; 64],
+                        received_at: 0,
                     },
                     SignedChange {
                         change: vec![4; 300],
                         signer: [8; 32],
                         signature: [10; 64],
+                        received_at: 0,
                     },
                 ],
             },
@@ -382,6 +397,7 @@ mod tests {
                     change: vec![5],
                     signer: [7; 32],
                     signature: [11; 64],
+                    received_at: 0,
                 }],
             },
         ]

@@ -38,6 +38,7 @@ pub fn sign_change(
         change,
         signer: certificate_hash,
         signature,
+        received_at: 0,
     }
 }
 

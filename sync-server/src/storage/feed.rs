@@ -227,7 +227,7 @@ pub(super) fn pull(
         PullScope::County(county) => ("h.county_code = ?3", county.clone()),
     };
     let sql = format!(
-        "SELECT f.seq, f.household_id, f.change_hash, f.change, f.signer, f.signature
+        "SELECT f.seq, f.household_id, f.change_hash, f.change, f.signer, f.signature, f.received_at
          FROM feed f JOIN households h ON h.id = f.household_id
          WHERE f.seq > ?1 AND f.seq <= ?2 AND {filter}
          ORDER BY f.seq"
@@ -261,6 +261,7 @@ pub(super) fn pull(
                 change,
                 signer: fixed(&row.get::<_, Vec<u8>>(4)?)?,
                 signature: fixed(&row.get::<_, Vec<u8>>(5)?)?,
+                received_at: u64::try_from(row.get::<_, i64>(6)?).unwrap_or(0),
             },
         });
         pulled.cursor = seq;
