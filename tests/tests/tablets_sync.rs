@@ -384,3 +384,58 @@ fn a_revoked_device_is_refused_and_erases_itself_and_an_old_app_is_refused() {
     assert_eq!(report.refused_pulled, 0, "{report:?}");
     assert!(tablets[0].store.household(&h.id).is_ok());
 }
+
+#[test]
+fn a_worker_who_left_the_post_gets_a_final_push_then_the_tablet_erases_itself() {
+    let Team {
+        county,
+        server,
+        mut tablets,
+        ..
+    } = team_of_three();
+    let h = tablets[2]
+        .store
+        .create_household(fixtures::household(41, V1, 2))
+        .unwrap();
+    tablets[2].sync().unwrap();
+    // Unsynced work, then the transfer is recorded (effective in an hour).
+    tablets[2]
+        .store
+        .edit_household(&h.id, |h| h.profile.address = "final work".into())
+        .unwrap();
+    let revocations = county
+        .authority
+        .revoke(
+            &tablets[2].certificate,
+            RevocationReason::LeftPost,
+            Utc::now() + Duration::hours(1),
+            None,
+            Utc::now(),
+        )
+        .unwrap();
+    install_config(
+        &server.url(),
+        &county.config_json(
+            tablets.iter().map(|t| t.certificate.clone()).collect(),
+            Some(revocations),
+        ),
+    );
+    let report = tablets[2].sync().unwrap();
+    assert!(report.erased, "{report:?}");
+    assert!(report.not_accepted.is_empty());
+    assert!(
+        tablets[2].store.household(&h.id).is_err(),
+        "erased after the final push"
+    );
+    tablets[0].sync().unwrap();
+    assert_eq!(
+        tablets[0]
+            .store
+            .household(&h.id)
+            .unwrap()
+            .household
+            .profile
+            .address,
+        "final work"
+    );
+}

@@ -13,6 +13,7 @@ use super::messages::{OutcomeKind, SyncRequest, SyncResponse, PROTOCOL_VERSION};
 use super::signatures::RequestAuth;
 use super::SignedCountyConfig;
 use crate::error::{Error, Result};
+use crate::signing::revocation::RevocationReason;
 use crate::store::{Store, SyncCursor};
 
 /// An HTTP response as the sync client needs it.
@@ -72,6 +73,8 @@ pub struct SyncReport {
     pub not_accepted: Vec<(String, String, String)>,
     pub reset: bool,
     pub config_serial: u64,
+    /// The worker left the post: the final push went through and the tablet erased its data.
+    pub erased: bool,
 }
 
 fn sync_error(code: &str, detail: impl Into<String>, retry: Option<u32>) -> Error {
@@ -163,7 +166,26 @@ pub fn sync(
         }
     }
     report.config_serial = store.config_serial()?;
+    report.erased = erase_if_left_post(store)?;
     Ok(report)
+}
+
+/// A worker who was transferred or retired (their certificate is revoked as `left_post`) gets
+/// a final push of unsynced work; once nothing is left unsynced, the tablet erases its data.
+fn erase_if_left_post(store: &mut Store) -> Result<bool> {
+    let Some(hash) = store.signing_identity().map(|i| i.certificate_hash) else {
+        return Ok(false);
+    };
+    let left = store.trust()?.revocations.is_some_and(|list| {
+        list.entries
+            .iter()
+            .any(|r| r.certificate_hash == hash && r.reason == RevocationReason::LeftPost)
+    });
+    if left && store.unsynced_changes()?.0 == 0 {
+        store.erase_all()?;
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// Fetches and installs the county configuration (enrollment, or when told it is newer).
