@@ -203,6 +203,19 @@ pub fn verify_signature(
     let certificate = cert
         .verify(&trust.authority_key)
         .map_err(|e| SignatureVerdict::UnknownSigner(format!("certificate not accepted: {e}")))?;
+    verify_with_certificate(sig, certificate, cert.hash(), trust, expected)
+}
+
+/// [`verify_signature`] after the certificate itself was verified under the authority key
+/// (`certificate` is its decoded body, `certificate_hash` the hash of its body bytes): the
+/// rest of the checks, in the same order. Callers that cache verified certificates use this.
+pub fn verify_with_certificate(
+    sig: &VisitSignature,
+    certificate: WorkerCertificate,
+    certificate_hash: [u8; 32],
+    trust: &Trust,
+    expected: &Expected,
+) -> Result<VerifiedSignature, SignatureVerdict> {
     if certificate.authority_key_id != trust.authority_key_id {
         return Err(SignatureVerdict::UnknownSigner(
             "certificate names another authority key".into(),
@@ -214,7 +227,6 @@ pub fn verify_signature(
         return Err(SignatureVerdict::BadSignature);
     }
     let payload = sig.unverified_payload()?;
-    let certificate_hash = cert.hash();
     if payload.certificate_hash != certificate_hash {
         return Err(SignatureVerdict::UnknownSigner(
             "signature names another certificate".into(),

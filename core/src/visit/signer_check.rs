@@ -10,11 +10,11 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use crate::signing::attestation::{
-    Expected, RecordRef, SignatureVerdict, Trust, VerifiedSignature, VisitSignature,
-    MAX_PAYLOAD_BYTES,
+    verify_with_certificate, Expected, RecordRef, SignatureVerdict, Trust, VerifiedSignature,
+    VisitSignature,
 };
 use crate::signing::certificate::{SignedCertificate, WorkerCertificate};
-use crate::signing::keys::{verify, SIGNATURE_LEN};
+use crate::signing::keys::SIGNATURE_LEN;
 use crate::visit::content::{ContentHash, SealedContent};
 use crate::visit::entry::{signature_key, SignatureEntry};
 use crate::visit::verify::SignerVerdict;
@@ -62,7 +62,7 @@ fn verified_certificate(
 }
 
 /// [`verify_signature`] with the certificate check cached (same checks, same order, same
-/// verdicts; `signing::attestation` stays the reference).
+/// verdicts: the rest is `signing::attestation::verify_with_certificate`).
 fn verify_signature_cached(
     sig: &VisitSignature,
     cert: &SignedCertificate,
@@ -71,70 +71,7 @@ fn verify_signature_cached(
 ) -> std::result::Result<VerifiedSignature, SignatureVerdict> {
     let certificate_hash = cert.hash();
     let certificate = verified_certificate(cert, certificate_hash, trust)?;
-    if certificate.authority_key_id != trust.authority_key_id {
-        return Err(SignatureVerdict::UnknownSigner(
-            "certificate names another authority key".into(),
-        ));
-    }
-    if sig.payload_bytes.len() > MAX_PAYLOAD_BYTES
-        || !verify(&certificate.public_key, &sig.payload_bytes, &sig.signature)
-    {
-        return Err(SignatureVerdict::BadSignature);
-    }
-    let payload = sig.unverified_payload()?;
-    if payload.certificate_hash != certificate_hash {
-        return Err(SignatureVerdict::UnknownSigner(
-            "signature names another certificate".into(),
-        ));
-    }
-    if payload.signer_worker_id != certificate.worker_id {
-        return Err(SignatureVerdict::UnknownSigner(
-            "signer id differs from the certificate's worker".into(),
-        ));
-    }
-    let want = &expected.record;
-    let differs = if payload.household_id != want.household_id {
-        Some("household_id")
-    } else if payload.visit_id != want.visit_id {
-        Some("visit_id")
-    } else if payload.revision != want.revision {
-        Some("revision")
-    } else if payload.content_hash != want.content_hash {
-        Some("content_hash")
-    } else {
-        None
-    };
-    if let Some(field) = differs {
-        return Err(SignatureVerdict::WrongRecord(field));
-    }
-    if !certificate.has_role(payload.role) {
-        return Err(SignatureVerdict::WrongRole(payload.role));
-    }
-    if !certificate.valid_at(payload.signed_at) {
-        return Err(SignatureVerdict::CertificateNotValidAtSigningTime(
-            payload.signed_at,
-        ));
-    }
-    if !certificate.covers_village(&expected.village_code) {
-        return Err(SignatureVerdict::VillageNotCovered(
-            expected.village_code.clone(),
-        ));
-    }
-    if let Some(revoked) = trust
-        .revocations
-        .as_ref()
-        .and_then(|l| l.is_revoked_at(&certificate_hash, payload.signed_at))
-    {
-        return Err(SignatureVerdict::Revoked {
-            effective_at: revoked.effective_at,
-            reason: revoked.reason,
-        });
-    }
-    Ok(VerifiedSignature {
-        payload,
-        certificate,
-        certificate_hash,
-    })
+    verify_with_certificate(sig, certificate, certificate_hash, trust, expected)
 }
 
 /// The verdict on one signature entry for `content` stored under `key`.
