@@ -264,3 +264,58 @@ fn profile_edits_never_touch_visits() {
         vec![Role::TownshipLeader, Role::VillageCadre]
     );
 }
+
+#[test]
+fn visits_received_before_the_authority_is_set_are_listed_once_it_is() {
+    let c = county();
+    let dir = tempfile::tempdir().unwrap();
+    let mut handler = open_store(dir.path(), "handler", &c.handler.id, &c);
+    let h = handler
+        .create_household(ruhu_core::fixtures::household(5, VILLAGE, 4))
+        .unwrap();
+    let visit = handler
+        .start_visit(&h.id, Purpose::NewApplication, c.team())
+        .unwrap();
+    handler.edit_visit_draft(&h.id, &visit, &answers()).unwrap();
+    let sealed = handler.seal_visit(&h.id, &visit, &details(None)).unwrap();
+    let mut stores = vec![handler];
+    for (name, w) in [("leader", &c.leader), ("cadre", &c.cadre)] {
+        let mut s = open_store(dir.path(), name, &w.id, &c);
+        s.import_changes(&h.id, &stores[0].changes_since(&h.id, &[]).unwrap())
+            .unwrap();
+        stores.push(s);
+    }
+    for (s, w) in stores.iter_mut().zip([&c.handler, &c.leader, &c.cadre]) {
+        s.sign_visit(
+            &h.id,
+            &visit,
+            &sealed.content_hash,
+            w.role,
+            &w.keys,
+            "tablet",
+        )
+        .unwrap();
+    }
+    let keys = ruhu_core::store::FileKeyStore::new(dir.path().join("fresh-dbkeys"));
+    let mut fresh = Store::open(
+        ruhu_core::StoreConfig::new(dir.path().join("fresh.db"), "tablet", "w-supervisor"),
+        &keys,
+    )
+    .unwrap();
+    for s in stores.iter_mut() {
+        fresh
+            .import_changes(&h.id, &s.changes_since(&h.id, &[]).unwrap())
+            .unwrap();
+    }
+    assert!(
+        fresh.visits_complete(VILLAGE).unwrap().is_empty(),
+        "unverified"
+    );
+    fresh
+        .set_authority(AUTHORITY_ID, c.authority.public_key())
+        .unwrap();
+    let complete = fresh.visits_complete(VILLAGE).unwrap();
+    assert_eq!(complete.len(), 1);
+    assert_eq!(complete[0].visit_id, visit);
+    assert_eq!(complete[0].revision, Some(1));
+}

@@ -297,6 +297,15 @@ impl WorkerSigner {
         })
     }
 
+    /// Opens the worker's key, generating and saving one on first use (the tablet's key is
+    /// made once, then its public half goes to the county for a certificate).
+    pub fn open_or_create(store: &dyn SecretKeyStore, key_id: &str) -> Result<Self, KeyError> {
+        match Self::open(store, key_id)? {
+            Some(signer) => Ok(signer),
+            None => Self::create(store, key_id),
+        }
+    }
+
     /// The key-store id of this key.
     pub fn key_id(&self) -> &str {
         &self.key_id
@@ -408,6 +417,18 @@ mod tests {
             Err(KeyStoreError::InvalidKeyId(_))
         ));
         fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn open_or_create_makes_the_key_once() {
+        let store = MemoryKeyStore::default();
+        let first = WorkerSigner::open_or_create(&store, "w4").expect("create");
+        let again = WorkerSigner::open_or_create(&store, "w4").expect("open");
+        assert_eq!(first.public_key(), again.public_key());
+        assert!(matches!(
+            WorkerSigner::open_or_create(&store, "../w4"),
+            Err(KeyError::Store(KeyStoreError::InvalidKeyId(_)))
+        ));
     }
 
     #[test]

@@ -72,8 +72,9 @@ pub(super) fn load_policy(conn: &Connection) -> Result<VisitPolicy> {
 }
 
 impl Store {
-    /// Sets the county authority key every certificate must be signed with. Changing it to
-    /// another key is refused (a new county key means a new store).
+    /// Sets the county authority key every certificate must be signed with, and recomputes
+    /// the visit lists. Changing it to another key is refused (a new county key means a new
+    /// store).
     pub fn set_authority(
         &mut self,
         authority_key_id: &str,
@@ -96,7 +97,8 @@ impl Store {
             "INSERT INTO trust (id, authority_key_id, authority_key) VALUES (1, ?1, ?2)",
             params![authority_key_id, authority_key.0.to_vec()],
         )?;
-        Ok(())
+        // Visits received before the authority was known are listed as `unverified`.
+        self.reindex_all_visits()
     }
 
     /// The authority key and revocation list in force.
