@@ -1,8 +1,32 @@
 //! The public error enum: a few variants an app can act on, each with a stable `code` for a
 //! localized (Chinese) message.
+//!
+//! ## Signed visits
+//!
+//! A refused visit operation (`ruhu_core::Error::Visit`) keeps the core's code and is
+//! raised as the variant the app acts on:
+//!
+//! | core `VisitError` | raised as | codes |
+//! |---|---|---|
+//! | `NotPermitted`, verdict bad signature, unknown signer, malformed entry, content altered, wrong record | `SignatureProblem` | `signer.bad_signature`, `signer.unknown`, `signer.malformed`, `signer.content_altered`, `signer.wrong_record` |
+//! | `NotPermitted`, any other verdict | `NotPermitted` | `signer.not_on_team`, `signer.wrong_role`, `signer.duplicate_person`, `signer.village_not_covered`, `signer.revoked`, `signer.certificate_not_valid` |
+//! | `ContentNotHeld`, `NoAuthority` | `NotPermitted` | `visit.content_not_held` (receive the content first), `visit.no_authority` (set the county authority first) |
+//! | `ContentAltered`, `ImportRefused`, `Certificate`, `Revocation` (signature, format, rules), `Sign` | `SignatureProblem` | `visit.content_altered`, `visit.import_refused`, `certificate.*`, `revocation.bad_signature`, `revocation.malformed`, `revocation.format`, `revocation.invalid`, `sign.*` |
+//! | `Revocation` older than the list in force, or of another county | `InvalidInput` | `revocation.not_newer`, `revocation.county_mismatch` |
+//! | `ResponseRefused` (a response for another visit or revision), `Response` (the scanned code is not a readable response), `Chunk`, `AlreadySealed`, `NotLatest`, `UnsupportedFormat`, `MalformedContent`, `Canonical` | `InvalidInput` (no field problems) | `visit.response_refused`, `response.*`, `chunk.*`, `visit.already_sealed`, `visit.not_latest`, `visit.unsupported_format`, `visit.malformed_content`, `canonical.*` |
+//! | `Key`, key store locked | `KeyStoreLocked` | `keystore.locked` |
+//! | `Key`, bad key id | `InvalidInput` naming `key_id` | `keystore.invalid_key_id` |
+//! | `Key`, otherwise | `Storage` | `keystore.unavailable`, `key.invalid`, `key.generation`, `key.exists` |
+//!
+//! Hex and JSON the app passes in (content hashes, public keys, certificates, revocation
+//! lists, policies, answers) that cannot be read raise `InvalidInput` naming the argument,
+//! with code `hex` or `json`; an unknown role, purpose or remote mode raises `code.unknown`.
 
 use std::collections::HashMap;
 
+use ruhu_core::signing::keys::{KeyError, KeyStoreError};
+use ruhu_core::signing::revocation::RevocationError;
+use ruhu_core::visit::{SignerVerdict, VisitError};
 use ruhu_core::Error;
 
 /// One problem with one field of input, as shown next to that field in the app.
@@ -100,6 +124,7 @@ impl From<Error> for FfiError {
             },
             Error::NotFound { .. } => FfiError::NotFound { code, detail },
             Error::KeyStoreLocked => FfiError::KeyStoreLocked { code },
+            Error::Visit(v) => from_visit(v, code, detail),
             Error::NoConflict { .. }
             | Error::CorruptDocument { .. }
             | Error::MissingDependencies { .. } => FfiError::InvalidInput {
@@ -109,5 +134,59 @@ impl From<Error> for FfiError {
             },
             _ => FfiError::Storage { code, detail },
         }
+    }
+}
+
+impl From<VisitError> for FfiError {
+    fn from(e: VisitError) -> Self {
+        Error::Visit(e).into()
+    }
+}
+
+/// The mapping documented in the module's table.
+fn from_visit(e: VisitError, code: String, detail: String) -> FfiError {
+    let invalid = |problems| FfiError::InvalidInput {
+        code: code.clone(),
+        detail: detail.clone(),
+        problems,
+    };
+    match e {
+        VisitError::NotPermitted(
+            SignerVerdict::BadSignature
+            | SignerVerdict::UnknownSigner(_)
+            | SignerVerdict::Malformed(_)
+            | SignerVerdict::ContentAltered(_)
+            | SignerVerdict::WrongRecord(_),
+        )
+        | VisitError::ContentAltered { .. }
+        | VisitError::ImportRefused { .. }
+        | VisitError::Certificate(_)
+        | VisitError::Sign(_) => FfiError::SignatureProblem { code, detail },
+        VisitError::Revocation(RevocationError::NotNewer { .. })
+        | VisitError::Revocation(RevocationError::CountyMismatch { .. }) => invalid(Vec::new()),
+        VisitError::Revocation(_) => FfiError::SignatureProblem { code, detail },
+        VisitError::NotPermitted(_)
+        | VisitError::ContentNotHeld { .. }
+        | VisitError::NoAuthority => FfiError::NotPermitted { code, detail },
+        VisitError::ResponseRefused { .. }
+        | VisitError::Response(_)
+        | VisitError::Chunk(_)
+        | VisitError::AlreadySealed { .. }
+        | VisitError::NotLatest { .. }
+        | VisitError::UnsupportedFormat(_)
+        | VisitError::MalformedContent(_)
+        | VisitError::Canonical(_) => invalid(Vec::new()),
+        VisitError::Key(KeyError::Store(KeyStoreError::Locked)) => {
+            FfiError::KeyStoreLocked { code }
+        }
+        VisitError::Key(KeyError::Store(KeyStoreError::InvalidKeyId(_))) => {
+            invalid(vec![FieldProblem {
+                field: "key_id".into(),
+                code: code.clone(),
+                params: HashMap::new(),
+                detail: detail.clone(),
+            }])
+        }
+        VisitError::Key(_) => FfiError::Storage { code, detail },
     }
 }

@@ -7,18 +7,37 @@
 //! **Every call is blocking** (it may touch the disk or, later, the network). Apps call it off
 //! the main thread: a background `Dispatchers.IO` coroutine on Android, a background
 //! `DispatchQueue`/`Task` on iOS.
+//!
+//! | file | what it exports |
+//! |---|---|
+//! | `store.rs` | `TabletStore`: open, households, exchange of changes |
+//! | `visits.rs` | `TabletStore`: signing key, trust, signed visits, lists, co-signing |
+//! | `cosign_receiver.rs` | `CoSignReceiver`: scanning a sealed record's QR codes |
+//! | `key_store.rs` | `HostKeyStore`: the app's platform key store (database and signing keys) |
+//! | `records.rs`, `visit_records.rs` | records and their conversions |
+//! | `error.rs` | `FfiError` with stable codes, and how core errors map to it |
+//! | `test_support.rs` | `TestAuthority` — desktop and test tooling only (`test-support` feature) |
 
 uniffi::setup_scaffolding!();
 
+mod cosign_receiver;
 mod error;
 mod key_store;
 mod records;
 mod store;
+#[cfg(feature = "test-support")]
+mod test_support;
+mod visit_records;
+mod visits;
 
+pub use cosign_receiver::CoSignReceiver;
 pub use error::{FfiError, FieldProblem};
 pub use key_store::{HostKeyStore, KeyStoreError};
 pub use records::*;
 pub use store::TabletStore;
+#[cfg(feature = "test-support")]
+pub use test_support::TestAuthority;
+pub use visit_records::*;
 
 /// The version of this library (for support and the sync server's minimum-version check).
 #[uniffi::export]

@@ -93,7 +93,7 @@ pub struct HouseholdSummaryData {
     pub has_conflicts: bool,
 }
 
-fn code<T: DeserializeOwned>(field: &str, value: &str) -> Result<T, FfiError> {
+pub(crate) fn code<T: DeserializeOwned>(field: &str, value: &str) -> Result<T, FfiError> {
     serde_json::from_value(serde_json::Value::String(value.to_owned()))
         .map_err(|_| FfiError::invalid(field, "code.unknown", format!("unknown code {value:?}")))
 }
@@ -112,7 +112,7 @@ fn optional_date(field: &str, value: &Option<String>) -> Result<Option<NaiveDate
     value.as_deref().map(|v| date(field, v)).transpose()
 }
 
-fn code_of<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn code_of<T: serde::Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
         _ => String::new(),

@@ -6,17 +6,25 @@ use ruhu_core::store::ListFilter;
 use ruhu_core::{Store, StoreConfig};
 
 use crate::error::FfiError;
-use crate::key_store::{ForeignKeyStore, HostKeyStore};
+use crate::key_store::{ForeignKeyStore, ForeignSecretKeys, HostKeyStore};
 use crate::records::{parse_heads, HouseholdData, HouseholdSummaryData, HouseholdView};
 
 /// The tablet's encrypted store. Thread-safe; calls are serialised and blocking.
 #[derive(Debug, uniffi::Object)]
 pub struct TabletStore {
     inner: Mutex<Store>,
+    /// The host key store the store was opened with; signing calls take the worker's key
+    /// from it.
+    keys: Arc<dyn HostKeyStore>,
 }
 
 impl TabletStore {
-    fn store(&self) -> Result<MutexGuard<'_, Store>, FfiError> {
+    /// The host key store as the core's signing-key store.
+    pub(crate) fn signing_keys(&self) -> ForeignSecretKeys {
+        ForeignSecretKeys(Arc::clone(&self.keys))
+    }
+
+    pub(crate) fn store(&self) -> Result<MutexGuard<'_, Store>, FfiError> {
         self.inner.lock().map_err(|_| FfiError::Storage {
             code: "store.poisoned".into(),
             detail: "an earlier call failed mid-way; reopen the store".into(),
@@ -27,7 +35,8 @@ impl TabletStore {
 #[uniffi::export]
 impl TabletStore {
     /// Opens (or creates) the store at `path`, asking `key_store` for the key named `store_id`.
-    /// `worker_id` is written as the author of every change made through this store.
+    /// `worker_id` is written as the author of every change made through this store; the
+    /// store keeps `key_store` for the worker's signing key.
     #[uniffi::constructor]
     pub fn open(
         path: String,
@@ -37,10 +46,11 @@ impl TabletStore {
     ) -> Result<Arc<Self>, FfiError> {
         let store = Store::open(
             StoreConfig::new(path, &store_id, &worker_id),
-            &ForeignKeyStore(key_store),
+            &ForeignKeyStore(Arc::clone(&key_store)),
         )?;
         Ok(Arc::new(Self {
             inner: Mutex::new(store),
+            keys: key_store,
         }))
     }
 

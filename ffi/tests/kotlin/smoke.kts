@@ -17,12 +17,17 @@ inline fun <reified E : Throwable> assertThrows(what: String, block: () -> Unit)
     throw AssertionError("$what: expected ${E::class.simpleName}, nothing thrown")
 }
 
-// A Kotlin implementation of the host key store (on Android: a key wrapped by the Keystore).
+// A Kotlin implementation of the host key store (on Android: keys wrapped by the Keystore).
 class TestKeyStore(private val key: ByteArray?) : HostKeyStore {
     val asked = mutableListOf<String>()
+    private val signingKeys = mutableMapOf<String, ByteArray>()
     override fun databaseKey(storeId: String): ByteArray {
         asked += storeId
         return key ?: throw KeyStoreException.Locked()
+    }
+    override fun loadSigningKey(keyId: String): ByteArray? = signingKeys[keyId]
+    override fun saveSigningKey(keyId: String, pkcs8: ByteArray) {
+        signingKeys[keyId] = pkcs8
     }
 }
 
