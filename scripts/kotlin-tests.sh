@@ -35,7 +35,9 @@ fi
 
 # One cargo invocation for both, so `uniffi` is built once with the same features as in
 # `cargo test --workspace` / `cargo clippy --workspace` (no rebuild ping-pong).
-cargo build --quiet -p ruhu-ffi -p uniffi-bindgen
+# The field-day test also runs the real sync server and county authority command.
+cargo build --quiet -p ruhu-ffi -p uniffi-bindgen -p sync-server
+export RUHU_BIN_DIR="$TARGET/debug"
 stage "cargo build (debug)"
 
 rm -rf "$OUT/kotlin" "$OUT/swift"

@@ -125,6 +125,10 @@ impl From<Error> for FfiError {
             Error::NotFound { .. } => FfiError::NotFound { code, detail },
             Error::KeyStoreLocked => FfiError::KeyStoreLocked { code },
             Error::Visit(v) => from_visit(v, code, detail),
+            Error::Sync {
+                retry_after_seconds,
+                ..
+            } => from_sync(code, detail, retry_after_seconds),
             Error::NoConflict { .. }
             | Error::CorruptDocument { .. }
             | Error::MissingDependencies { .. } => FfiError::InvalidInput {
@@ -140,6 +144,31 @@ impl From<Error> for FfiError {
 impl From<VisitError> for FfiError {
     fn from(e: VisitError) -> Self {
         Error::Visit(e).into()
+    }
+}
+
+/// Sync failures: refusals the worker must act on (`auth.*`, an app too old, not enrolled,
+/// a configuration that does not verify) are `NotPermitted`; everything else — the server
+/// unreachable or failing, a malformed answer — is `Network`, with retry advice.
+fn from_sync(code: String, detail: String, retry_after_seconds: Option<u32>) -> FfiError {
+    let refused = code.starts_with("auth.")
+        || code.starts_with("config.")
+        || matches!(
+            code.as_str(),
+            "sync.app_too_old"
+                | "sync.not_enrolled"
+                | "sync.not_signed"
+                | "sync.read_only"
+                | "sync.out_of_scope"
+        );
+    if refused {
+        FfiError::NotPermitted { code, detail }
+    } else {
+        FfiError::Network {
+            code,
+            detail,
+            retry_after_seconds,
+        }
     }
 }
 

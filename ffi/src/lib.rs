@@ -25,6 +25,7 @@ mod error;
 mod key_store;
 mod records;
 mod store;
+mod sync;
 #[cfg(feature = "test-support")]
 mod test_support;
 mod visit_records;
@@ -35,6 +36,7 @@ pub use error::{FfiError, FieldProblem};
 pub use key_store::{HostKeyStore, KeyStoreError};
 pub use records::*;
 pub use store::TabletStore;
+pub use sync::{HostTransport, HttpHeader, HttpResponseData, TransportError};
 #[cfg(feature = "test-support")]
 pub use test_support::TestAuthority;
 pub use visit_records::*;

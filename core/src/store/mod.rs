@@ -159,6 +159,10 @@ impl Store {
         })
     }
 
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
     /// The Automerge actor id of this opening (hex).
     pub fn actor_id(&self) -> String {
         self.actor.to_hex_string()
@@ -272,8 +276,11 @@ impl Store {
                 ))
             })?
         };
-        if edited.extra.get(crate::visit::document::VISITS_KEY)
-            != base.extra.get(crate::visit::document::VISITS_KEY)
+        // A caller that dropped the unknown fields (apps through ffi) keeps them unchanged;
+        // one that changed the visits map is refused.
+        let edited_visits = edited.extra.get(crate::visit::document::VISITS_KEY);
+        if edited_visits.is_some()
+            && edited_visits != base.extra.get(crate::visit::document::VISITS_KEY)
         {
             return Err(Error::invalid(FieldError::new(
                 "visits",

@@ -110,7 +110,7 @@ impl Store {
         self.identity.as_ref()
     }
 
-    fn state_get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+    pub(crate) fn state_get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .conn
             .prepare_cached("SELECT value FROM sync_state WHERE key = ?1")?
@@ -118,7 +118,7 @@ impl Store {
             .optional()?)
     }
 
-    fn state_set(conn: &rusqlite::Connection, key: &str, value: &[u8]) -> Result<()> {
+    pub(crate) fn state_set(conn: &rusqlite::Connection, key: &str, value: &[u8]) -> Result<()> {
         conn.prepare_cached("INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2")?
             .execute(params![key, value])?;
         Ok(())

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, FieldError, Result};
 use crate::signing::certificate::SignedCertificate;
-use crate::signing::keys::{PublicKey, WorkerSigner};
+use crate::signing::keys::{PublicKey, SecretKeyStore, WorkerSigner};
 use crate::store::Store;
 
 /// Marks an enrollment bundle.
@@ -114,6 +114,63 @@ impl Store {
         }
         self.set_authority(&bundle.authority.key_id, bundle.authority.public_key)?;
         self.set_county_code(&bundle.authority.county_code)?;
-        self.set_signing_identity(signer, bundle.certificate.clone())
+        let key_id = signer.key_id().to_owned();
+        self.set_signing_identity(signer, bundle.certificate.clone())?;
+        let conn = self.connection();
+        Store::state_set(conn, SERVER_URL_KEY, bundle.server_url.as_bytes())?;
+        Store::state_set(conn, SERVER_PIN_KEY, bundle.server_tls_pin.as_bytes())?;
+        Store::state_set(conn, SIGNING_KEY_ID_KEY, key_id.as_bytes())?;
+        Ok(())
+    }
+
+    /// The server this store was enrolled with: URL and TLS pin (`None` before enrollment).
+    pub fn server(&self) -> Result<Option<(String, String)>> {
+        let text = |key| -> Result<Option<String>> {
+            Ok(self.state_get(key)?.and_then(|b| String::from_utf8(b).ok()))
+        };
+        Ok(text(SERVER_URL_KEY)?.zip(text(SERVER_PIN_KEY)?))
+    }
+
+    /// After the app starts again: takes the enrolled worker's signing key from the host key
+    /// store and their certificate from the store, so this opening signs as them. Returns
+    /// `false` for a store that was never enrolled.
+    pub fn resume_signing(&mut self, keys: &dyn SecretKeyStore) -> Result<bool> {
+        let Some(key_id) = self
+            .state_get(SIGNING_KEY_ID_KEY)?
+            .and_then(|b| String::from_utf8(b).ok())
+        else {
+            return Ok(false);
+        };
+        let signer = WorkerSigner::open(keys, &key_id)
+            .map_err(|e| match e {
+                crate::signing::keys::KeyError::Store(
+                    crate::signing::keys::KeyStoreError::Locked,
+                ) => Error::KeyStoreLocked,
+                other => Error::KeyStore(other.to_string()),
+            })?
+            .ok_or_else(|| {
+                Error::KeyStore(format!(
+                    "the signing key {key_id} is missing from the key store"
+                ))
+            })?;
+        let trust = self.trust()?;
+        let certificate = self
+            .certificates_of(self.worker_id())?
+            .into_iter()
+            .filter(|c| {
+                c.verify(&trust.authority_key)
+                    .is_ok_and(|w| w.public_key == signer.public_key())
+            })
+            .max_by_key(|c| c.verify(&trust.authority_key).map(|w| w.valid_until).ok())
+            .ok_or_else(|| Error::NotFound {
+                what: "certificate for this device's key",
+                id: self.worker_id().to_owned(),
+            })?;
+        self.set_signing_identity(signer, certificate)?;
+        Ok(true)
     }
 }
+
+const SERVER_URL_KEY: &str = "server_url";
+const SERVER_PIN_KEY: &str = "server_pin";
+const SIGNING_KEY_ID_KEY: &str = "signing_key_id";

@@ -11,6 +11,7 @@ use super::codec::{DecodeError, Reader, Writer};
 pub const PROTOCOL_VERSION: u64 = 1;
 const REQUEST_MAGIC: &[u8; 4] = b"RHQ1";
 const RESPONSE_MAGIC: &[u8; 4] = b"RHS1";
+const LINK_MAGIC: &[u8; 4] = b"RHL1";
 
 /// Largest accepted single change.
 pub const MAX_CHANGE_BYTES: usize = 1 << 20;
@@ -245,6 +246,32 @@ fn read_header(r: &mut Reader<'_>, magic: &[u8; 4]) -> Result<(), DecodeError> {
         });
     }
     Ok(())
+}
+
+impl HouseholdChanges {
+    /// The local-link form (tablet to tablet over any channel the platform offers): the
+    /// household's signed changes, decoded with the same limits as a sync message.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.fixed(LINK_MAGIC);
+        w.uint(PROTOCOL_VERSION);
+        write_groups(&mut w, std::slice::from_ref(self), false);
+        w.finish()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        read_header(&mut r, LINK_MAGIC)?;
+        let mut groups = read_groups(&mut r, false)?;
+        r.finish()?;
+        match (groups.pop(), groups.is_empty()) {
+            (Some(group), true) => Ok(group),
+            _ => Err(DecodeError::BadValue {
+                what: "household count",
+                value: 0,
+            }),
+        }
+    }
 }
 
 impl SyncRequest {

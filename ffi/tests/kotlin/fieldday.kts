@@ -1,0 +1,223 @@
+// A field day through the generated Kotlin bindings, against the real sync server and the
+// real county authority command: the authority certifies four workers and writes their
+// enrollment bundles; three tablets (township leader, village cadre, case handler) import
+// them; the case handler records a household and a visit, seals it; the two co-signers get
+// the record through its QR codes with no network and answer with one-QR responses; the
+// visit is complete on the case handler's tablet; everyone syncs with the server on
+// loopback; a fourth tablet (the county supervisor) pulls and verifies the visit on its own;
+// a tampered local-link export and bad input raise the documented exceptions.
+import uniffi.ruhu_ffi.*
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.nio.file.Files
+import java.nio.file.Path
+import java.util.concurrent.TimeUnit
+
+fun ok(name: String) = println("ok - fieldday: $name")
+
+inline fun <reified E : Throwable> assertThrows(what: String, block: () -> Unit): E {
+    try {
+        block()
+    } catch (e: Throwable) {
+        if (e is E) return e
+        throw AssertionError("$what: expected ${E::class.simpleName}, got $e", e)
+    }
+    throw AssertionError("$what: expected ${E::class.simpleName}, nothing thrown")
+}
+
+val bin = System.getenv("RUHU_BIN_DIR") ?: error("RUHU_BIN_DIR is not set (scripts/kotlin-tests.sh sets it)")
+val authorityDir: Path = Files.createTempDirectory("ruhu-authority")
+val serverData: Path = Files.createTempDirectory("ruhu-server")
+val tablets: Path = Files.createTempDirectory("ruhu-tablets")
+val authorityKey = authorityDir.resolve("authority.key").toString()
+
+fun run(vararg args: String): String {
+    val process = ProcessBuilder(*args).redirectErrorStream(true).start()
+    val out = process.inputStream.readBytes().decodeToString()
+    check(process.waitFor() == 0) { "${args.joinToString(" ")} failed:\n$out" }
+    return out
+}
+
+fun authority(vararg args: String): String = run("$bin/county-authority", *args)
+
+// --- the county authority, on its own machine (here: its own folder) -----------------------
+authority("init", "--key-file", authorityKey, "--county", "620102", "--key-id", "county-620102")
+authority("public-key", "--key-file", authorityKey, "--out", serverData.resolve("authority-public-key.json").toString())
+
+// --- the sync server on loopback -----------------------------------------------------------
+val server = ProcessBuilder("$bin/sync-server", "--listen", "127.0.0.1:0", "--data-dir", serverData.toString())
+    .redirectErrorStream(true).start()
+val url: String = run {
+    val lines = server.inputStream.bufferedReader()
+    var found: String? = null
+    while (found == null) {
+        val line = lines.readLine() ?: error("sync-server exited")
+        Regex("listening on (http://127\\.0\\.0\\.1:\\d+)").find(line)?.let { found = it.groupValues[1] }
+    }
+    Thread { runCatching { lines.forEachLine { } } }.apply { isDaemon = true }.start()
+    found ?: error("no address")
+}
+val http = HttpClient.newHttpClient()
+fun post(path: String, body: String): HttpResponse<String> = http.send(
+    HttpRequest.newBuilder(URI.create(url + path)).header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+    HttpResponse.BodyHandlers.ofString(),
+)
+val insideServer = ProcessBuilder("$bin/county-authority", "init", "--key-file", serverData.resolve("x.key").toString(),
+    "--county", "620102", "--key-id", "k").redirectErrorStream(true).start()
+check(insideServer.waitFor() != 0) { "the authority key was written into the server's data folder" }
+ok("sync-server started at $url; the authority key stays outside its data folder")
+
+try {
+    // --- tablets and their platform key stores --------------------------------------------
+    class TabletKeys(seed: Int) : HostKeyStore {
+        private val databaseKey = ByteArray(32) { (it * 13 + seed).toByte() }
+        private val signing = mutableMapOf<String, ByteArray>()
+        override fun databaseKey(storeId: String): ByteArray = databaseKey
+        override fun loadSigningKey(keyId: String): ByteArray? = signing[keyId]
+        override fun saveSigningKey(keyId: String, pkcs8: ByteArray) { signing[keyId] = pkcs8 }
+    }
+
+    val village = "620102001001"
+    class Tablet(val workerId: String, val name: String, val role: String, seed: Int, countyScope: Boolean = false) {
+        val keys = TabletKeys(seed)
+        val path = tablets.resolve("$workerId.db").toString()
+        var store = TabletStore.open(path, "tablet", workerId, keys)
+        val publicKey = store.workerPublicKey("device")
+        val certFile = authorityDir.resolve("$workerId.cert.json").toString()
+        init {
+            val scope = if (countyScope) arrayOf("--county-scope") else arrayOf("--villages", village)
+            authority("certify", "--key-file", authorityKey, "--worker-id", workerId, "--name", name, "--roles", role,
+                *scope, "--public-key", publicKey, "--valid-days", "365", "--out", certFile)
+        }
+        fun bundle(): String {
+            val out = authorityDir.resolve("$workerId.enroll.json").toString()
+            authority("enroll", "--key-file", authorityKey, "--server-url", url, "--server-pin", "loopback-plain",
+                "--certificate", certFile, "--out", out)
+            return Files.readString(Path.of(out))
+        }
+        fun sync(): SyncReportData = store.sync("0.1.0", null)
+    }
+
+    val leader = Tablet("w-leader", "王建军", "township_leader", 1)
+    val cadre = Tablet("w-cadre", "李春梅", "village_cadre", 2)
+    val handler = Tablet("w-handler", "张丽", "case_handler", 3)
+    val supervisor = Tablet("w-county", "周敏", "county_supervisor", 4, countyScope = true)
+    val everyone = listOf(leader, cadre, handler, supervisor)
+
+    // The county configuration (certificates, policy) goes to the server, signed by the authority.
+    val config = authorityDir.resolve("config.json").toString()
+    authority("config", "--key-file", authorityKey, "--serial", "1", "--min-app-version", "0.1.0", "--valid-days", "30",
+        *everyone.flatMap { listOf("--certificate", it.certFile) }.toTypedArray(), "--out", config)
+    check(post("/v1/config", Files.readString(Path.of(config))).statusCode() == 200)
+
+    // Invalid input: a bundle that is not one, an insecure server.
+    val bad = assertThrows<FfiException.InvalidInput>("not a bundle") { handler.store.enroll("{\"format\":1}", "device") }
+    check(bad.problems.single().code == "enrollment.malformed") { "$bad" }
+    val insecure = handler.bundle().replace("http://127.0.0.1", "http://10.0.0.1")
+    val plain = assertThrows<FfiException.InvalidInput>("plain http off loopback") { handler.store.enroll(insecure, "device") }
+    check(plain.problems.single().code == "enrollment.insecure_server") { "$plain" }
+    val notEnrolled = assertThrows<FfiException.NotPermitted>("sync before enrollment") { handler.sync() }
+    check(notEnrolled.code == "sync.not_enrolled") { notEnrolled.code }
+    for (t in everyone) {
+        val enrolled = t.store.enroll(t.bundle(), "device")
+        check(enrolled.workerId == t.workerId && enrolled.countyCode == "620102" && enrolled.serverUrl == url)
+    }
+    val foreign = assertThrows<FfiException.InvalidInput>("someone else's bundle") { handler.store.enroll(leader.bundle(), "device") }
+    check(foreign.problems.single().code == "identity.key_mismatch") { "$foreign" }
+    for (t in everyone) check(t.sync().configSerial == 1uL)
+    ok("four tablets enrolled with bundles from county-authority and fetched the signed county configuration")
+
+    // --- the case handler's household and visit ---------------------------------------------
+    fun idNumber(first17: String): String {
+        val weights = intArrayOf(7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+        val sum = first17.mapIndexed { i, c -> (c - '0') * weights[i] }.sum()
+        return first17 + "10X98765432"[sum % 11]
+    }
+    fun member(name: String, relation: String, birth: String, seq: String) = MemberData(
+        memberId = "", name = name, idNumber = idNumber("620102" + birth.replace("-", "") + seq), relation = relation,
+        birthDate = birth, health = "healthy", disability = "none", disabilityGrade = null, labourAbility = "full",
+    )
+    val household = handler.store.createHousehold(HouseholdData(
+        id = "", countyCode = "620102", townshipCode = "620102001", villageCode = village, address = "一组 12 号",
+        headMemberId = "", status = "applicant", statusSince = "2026-11-01", phone = null, program = "rural_dibao",
+        dibaoClass = 2u, enrollmentStart = null, enrollmentEnd = null,
+        members = listOf(member("刘德福", "head", "1968-03-04", "011"), member("陈秀兰", "spouse", "1970-07-08", "022"),
+            member("刘小军", "child", "2008-09-10", "031"), member("刘小红", "child", "2014-01-02", "042")),
+    ))
+    val hh = household.household.id
+    val team = listOf(leader, cadre, handler).map { TeamMemberData(workerId = it.workerId, role = it.role) }
+    val visitId = handler.store.startVisit(hh, "new_application", team)
+    handler.store.editVisitDraft(hh, visitId, listOf(
+        AnswerData("income_wages_fen", "1860000"), AnswerData("income_transfer_net_fen", "312000"),
+        AnswerData("living_housing", "\"difficult\""), AnswerData("hardship_cause", "\"户主患慢性病，长期服药。\""),
+        AnswerData("member_present_signed", "true"), AnswerData("conclusion", "\"eligible\""),
+        AnswerData("reason", "\"家庭人均收入低于当地农村低保标准。\""),
+    ))
+    val sealed = handler.store.sealVisit(hh, visitId, SealData(
+        place = PlaceData(villageCode = village, address = "一组 12 号", gps = null), visitedAtUnix = 1_795_000_000,
+    ))
+    val hash = sealed.contentHashHex
+    handler.store.signVisit(hh, visitId, hash, "case_handler", "device")
+    ok("case handler recorded household ${hh.take(8)}… and sealed visit ${visitId.take(8)}… (${hash.take(12)}…)")
+
+    // --- co-signing in the household, no network --------------------------------------------
+    val chunks = handler.store.visitContentChunks(hh, visitId, hash)
+    for ((i, t) in listOf(leader, cadre).withIndex()) {
+        val receiver = CoSignReceiver.expecting(t.store, hash)
+        (chunks + chunks.take(1)).shuffled(java.util.Random(i.toLong())).forEach { receiver.accept(it) }
+        check(receiver.finish().contentHashHex == hash)
+        val response = t.store.cosign(hash, t.role, "device")
+        handler.store.importSignatureResponse(hh, visitId, hash, response)
+    }
+    val complete = handler.store.verifyVisit(hh, visitId)
+    check(complete.status == "complete" && complete.signers.size == 3 && complete.signers.all { it.verdict == "signer.valid" }) { "$complete" }
+    ok("co-signed through ${chunks.size} QR code(s) and two one-QR responses: ${complete.status}")
+
+    // --- sync with the server ----------------------------------------------------------------
+    check(handler.store.unsyncedChanges().changes > 0uL)
+    val pushed = handler.sync()
+    check(pushed.roundTrips == 1u && pushed.notAccepted.isEmpty() && pushed.pushedChanges > 0uL) { "$pushed" }
+    check(handler.store.unsyncedChanges().changes == 0uL)
+    for (t in listOf(leader, cadre, supervisor)) {
+        val pulled = t.sync()
+        check(pulled.roundTrips == 1u && pulled.pulledChanges > 0uL && pulled.refusedPulled == 0uL) { "${t.workerId}: $pulled" }
+    }
+    val onSupervisor = supervisor.store.verifyVisit(hh, visitId)
+    check(onSupervisor.status == "complete" && onSupervisor.signers.map { it.workerId }.toSet() == setOf("w-leader", "w-cadre", "w-handler")) { "$onSupervisor" }
+    check(supervisor.store.household(hh).household == handler.store.household(hh).household)
+    check(leader.store.visitsComplete(village).single().visitId == visitId)
+    val again = handler.sync()
+    check(again.roundTrips == 1u && again.pushedChanges == 0uL && again.pulledChanges == 0uL && again.bytesReceived < 2048uL) { "$again" }
+    ok("synced through the server: pushed ${pushed.pushedChanges} changes in ${pushed.bytesSent} bytes; the supervisor's tablet verifies the visit as complete; a quiet reconnect is one round trip of ${again.bytesSent + again.bytesReceived} bytes")
+
+    // --- an edit on one tablet reaches the others; restart resumes signing ------------------
+    val view = cadre.store.household(hh)
+    cadre.store.updateHousehold(view.household.copy(address = "一组 12 号（新址）"), view.heads)
+    cadre.store.close()
+    cadre.store = TabletStore.open(cadre.path, "tablet", "w-cadre", cadre.keys)
+    check(cadre.store.resumeSigning())
+    check(cadre.sync().notAccepted.isEmpty())
+    handler.sync()
+    check(handler.store.household(hh).household.address == "一组 12 号（新址）")
+    ok("an edit made before an app restart is signed after resumeSigning() and reaches the case handler")
+
+    // --- the local link, and a tampered record ------------------------------------------------
+    val export = handler.store.exportHousehold(hh, emptyList())
+    val before = leader.store.household(hh)
+    val tampered = export.copyOf().also { it[it.size - 20] = (it[it.size - 20].toInt() xor 0x40).toByte() }
+    val flagged = assertThrows<FfiException>("tampered export") { leader.store.importHousehold(tampered) }
+    check(flagged is FfiException.SignatureProblem || flagged is FfiException.InvalidInput) { "$flagged" }
+    val code = (flagged as? FfiException.SignatureProblem)?.code ?: (flagged as FfiException.InvalidInput).code
+    println("fieldday: tampered export refused with $code")
+    check(leader.store.household(hh) == before) { "nothing changed" }
+    val linked = leader.store.importHousehold(export)
+    check(linked.household == handler.store.household(hh).household) { "the intact export brings the cadre's edit" }
+    ok("a tampered local-link export is refused ($code) and changes nothing; the intact one imports")
+} finally {
+    server.destroy()
+    server.waitFor(10, TimeUnit.SECONDS)
+}
+println("fieldday: all checks passed")
