@@ -75,7 +75,7 @@ function careLog(h, i) {
   const serverPort = await freePort();
   const proxyPort = await freePort();
   const bin = path.join(__dirname, '..', '..', '.tools', 'pouchdb', 'node_modules', 'pouchdb-server', 'bin', 'pouchdb-server');
-  const server = spawn(process.execPath, [bin, '--port', String(serverPort), '--host', '127.0.0.1', '--dir', path.join(tmp, 'server'), '--no-color'], { stdio: 'ignore' });
+  const server = spawn(process.execPath, [bin, '--port', String(serverPort), '--host', '127.0.0.1', '--dir', path.join(tmp, 'server'), '--no-color'], { stdio: 'ignore', cwd: tmp });
   try {
     await waitFor(`http://127.0.0.1:${serverPort}/`);
     const p = await proxy(proxyPort, serverPort);
