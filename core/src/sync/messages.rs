@@ -25,8 +25,9 @@ const MAX_ID: usize = 64;
 const MAX_TEXT: usize = 1024;
 
 /// Where a tablet is in the server's change feed: the server database's epoch, the last feed
-/// sequence number it has received, and the change hash of that feed entry (all zero for
-/// sequence 0). A server whose feed does not hold that hash at that sequence — restored from
+/// sequence number it has received, and the feed's chain hash up to that entry (SHA-256 over
+/// the previous chain hash and each change hash, in feed order; all zero for sequence 0). A
+/// server whose feed up to that sequence is not the one the tablet followed — restored from
 /// a backup, or replaced — cannot continue the cursor and answers `reset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Cursor {

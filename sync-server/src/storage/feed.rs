@@ -123,6 +123,7 @@ fn append_household(
     .execute(params![h.household_id, h.village_code, h.county_code])?;
     let mut last_seq = h.expected_last_seq.map_or(0, to_i64);
     let mut added = 0i64;
+    let mut chain = tail_chain(tx)?;
     for entry in &h.entries {
         let owner: Option<String> = tx
             .prepare_cached("SELECT worker_id FROM actor_bindings WHERE actor = ?1")?
@@ -138,8 +139,8 @@ fn append_household(
         let inserted = tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO feed
-                   (household_id, change_hash, change, signer, signature, author, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                   (household_id, change_hash, change, signer, signature, author, received_at, chain)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![
                 h.household_id,
@@ -148,11 +149,13 @@ fn append_household(
                 &entry.signed.signer[..],
                 &entry.signed.signature[..],
                 entry.author,
-                received_at
+                received_at,
+                &next_chain(&chain, &entry.hash)[..]
             ])?;
         if inserted == 0 {
             continue; // this change hash is already in the feed: one entry per hash
         }
+        chain = next_chain(&chain, &entry.hash);
         last_seq = tx.last_insert_rowid();
         added += 1;
         tx.prepare_cached(
@@ -271,13 +274,13 @@ pub(super) fn pull(
     Ok(pulled)
 }
 
-/// The change hash of the feed entry at `seq` (`None` for 0 or a missing entry).
+/// The chain hash of the feed up to the entry at `seq` (`None` for 0 or a missing entry).
 fn hash_at(tx: &Transaction<'_>, seq: u64) -> Result<Option<[u8; 32]>, ServerError> {
     if seq == 0 {
         return Ok(None);
     }
     let hash: Option<Vec<u8>> = tx
-        .prepare_cached("SELECT change_hash FROM feed WHERE seq = ?1")?
+        .prepare_cached("SELECT chain FROM feed WHERE seq = ?1")?
         .query_row([to_i64(seq)], |r| r.get(0))
         .optional()?;
     hash.map(|h| fixed(&h)).transpose()
@@ -287,4 +290,24 @@ fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N], ServerError> {
     bytes
         .try_into()
         .map_err(|_| ServerError::Config(format!("stored value is {} bytes, not {N}", bytes.len())))
+}
+
+/// The chain hash after one more entry: `SHA-256(previous || change_hash)`.
+pub(super) fn next_chain(previous: &[u8; 32], change_hash: &[u8]) -> [u8; 32] {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    ctx.update(previous);
+    ctx.update(change_hash);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
+/// The chain hash of the newest feed entry (zeros for an empty feed). Appends hold the
+/// writer transaction, so the tail cannot move under them.
+fn tail_chain(tx: &Transaction<'_>) -> Result<[u8; 32], ServerError> {
+    let chain: Option<Vec<u8>> = tx
+        .prepare_cached("SELECT chain FROM feed ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    chain.map_or(Ok([0u8; 32]), |c| fixed(&c))
 }

@@ -6,7 +6,7 @@ use rusqlite::{Connection, Transaction};
 use crate::ServerError;
 
 /// Schema version written by this code.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Version 1: the server's metadata (its epoch).
 const V1: &str =
@@ -117,7 +117,28 @@ CREATE TABLE resident_id_flags (
 
 type Step = fn(&Transaction<'_>) -> rusqlite::Result<()>;
 
-const STEPS: [Step; 2] = [|tx| tx.execute_batch(V1), |tx| tx.execute_batch(V2)];
+/// Version 3: every feed entry carries the chain hash of the feed up to it,
+/// `chain(n) = SHA-256(chain(n-1) || change_hash(n))` with `chain(0)` = 32 zero bytes. A
+/// cursor names its position by this hash, so a feed that differs anywhere before the cursor
+/// (restored from a backup and refilled in another order) cannot continue it.
+fn v3(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch("ALTER TABLE feed ADD COLUMN chain BLOB;")?;
+    let rows: Vec<(i64, Vec<u8>)> = tx
+        .prepare("SELECT seq, change_hash FROM feed ORDER BY seq")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut chain = [0u8; 32];
+    for (seq, hash) in rows {
+        chain = super::feed::next_chain(&chain, &hash);
+        tx.execute(
+            "UPDATE feed SET chain = ?1 WHERE seq = ?2",
+            rusqlite::params![&chain[..], seq],
+        )?;
+    }
+    Ok(())
+}
+
+const STEPS: [Step; 3] = [|tx| tx.execute_batch(V1), |tx| tx.execute_batch(V2), v3];
 
 /// Brings the database to [`SCHEMA_VERSION`] (refusing a newer one).
 pub fn migrate(conn: &mut Connection) -> Result<(), ServerError> {
