@@ -90,6 +90,9 @@ pub struct EnrollmentData {
     pub worker_id: String,
     pub county_code: String,
     pub server_url: String,
+    /// SHA-256 (hex) of the server's TLS certificate for the app's transport to pin, or
+    /// `loopback-plain`.
+    pub server_tls_pin: String,
 }
 
 /// What one sync did.

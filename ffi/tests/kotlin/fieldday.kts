@@ -124,6 +124,7 @@ try {
     for (t in everyone) {
         val enrolled = t.store.enroll(t.bundle(), "device")
         check(enrolled.workerId == t.workerId && enrolled.countyCode == "620102" && enrolled.serverUrl == url)
+        check(enrolled.serverTlsPin == "loopback-plain")
     }
     val foreign = assertThrows<FfiException.InvalidInput>("someone else's bundle") { handler.store.enroll(leader.bundle(), "device") }
     check(foreign.problems.single().code == "identity.key_mismatch") { "$foreign" }
