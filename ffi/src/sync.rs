@@ -153,6 +153,7 @@ impl TabletStore {
             worker_id: store.worker_id().to_owned(),
             county_code: bundle.authority.county_code,
             server_url: bundle.server_url,
+            server_tls_pin: bundle.server_tls_pin,
         })
     }
 
