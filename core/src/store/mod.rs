@@ -6,7 +6,8 @@
 //!   written in the same transaction as the chunk they describe.
 //! - The whole file (and its WAL) is encrypted with a raw 256-bit key from the host's
 //!   [`KeyStore`]; `PRAGMA synchronous = FULL` makes every acknowledged write survive power
-//!   loss (ADR 0003).
+//!   loss (ADR 0003). `PRAGMA secure_delete = ON` overwrites deleted content, so a purged
+//!   household leaves nothing in free pages (ADR 0009).
 //! - Every opening uses a fresh Automerge actor id, so a store restored from a copy can never
 //!   reuse one (ADR 0004).
 
@@ -14,7 +15,9 @@ mod cache;
 pub(crate) mod chunks;
 pub(crate) mod index;
 pub mod keystore;
+mod office;
 mod outbox;
+mod purge;
 mod rebase;
 pub(crate) mod schema;
 mod sync_state;
@@ -38,7 +41,9 @@ use crate::household::{
 use cache::DocumentCache;
 pub use index::{HouseholdSummary, ListFilter};
 pub use keystore::{FileKeyStore, KeyStore, KeyStoreError};
+pub use office::{DeviceBacklog, HouseholdConflicts, NotAcceptedHousehold, OfficeView};
 pub use outbox::SigningIdentity;
+pub use purge::{KeptHousehold, PurgeReport};
 pub use rebase::RebaseOutcome;
 pub use sync_state::{HouseholdSyncStatus, IngestInputs, SyncCursor};
 pub use visit_index::VisitSummary;
@@ -140,7 +145,8 @@ impl Store {
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
              PRAGMA temp_store = MEMORY;
-             PRAGMA foreign_keys = ON;",
+             PRAGMA foreign_keys = ON;
+             PRAGMA secure_delete = ON;",
         )?;
         schema::init(&mut conn)?;
         let actor = new_actor()?;

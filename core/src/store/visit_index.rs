@@ -235,6 +235,11 @@ impl Store {
         )
     }
 
+    /// Sealed visits still missing signatures, in every village this tablet holds.
+    pub fn visits_incomplete_everywhere(&self) -> Result<Vec<VisitSummary>> {
+        summaries(&self.conn, "v.status = 'incomplete'", &[])
+    }
+
     /// Complete visits of `village`.
     pub fn visits_complete(&self, village_code: &str) -> Result<Vec<VisitSummary>> {
         summaries(

@@ -341,11 +341,19 @@ pub fn open_store(
     c: &County,
 ) -> ruhu_core::Store {
     let keys = ruhu_core::store::FileKeyStore::new(dir.join(format!("{name}-dbkeys")));
-    let mut store = ruhu_core::Store::open(
-        ruhu_core::StoreConfig::new(dir.join(format!("{name}.db")), "tablet", worker_id),
-        &keys,
-    )
-    .unwrap();
+    open_store_at(&dir.join(format!("{name}.db")), worker_id, &keys, c)
+}
+
+/// A store at `path` with the database key from `keys`, trusting the county and its workers.
+pub fn open_store_at(
+    path: &std::path::Path,
+    worker_id: &str,
+    keys: &dyn ruhu_core::store::KeyStore,
+    c: &County,
+) -> ruhu_core::Store {
+    let mut store =
+        ruhu_core::Store::open(ruhu_core::StoreConfig::new(path, "tablet", worker_id), keys)
+            .unwrap();
     store
         .set_authority(AUTHORITY_ID, c.authority.public_key())
         .unwrap();
@@ -353,4 +361,54 @@ pub fn open_store(
         store.add_certificate(&w.cert).unwrap();
     }
     store
+}
+
+/// [`open_store`], signing as `w` (their key and certificate, as after enrollment).
+pub fn enrolled_store(
+    dir: &std::path::Path,
+    name: &str,
+    w: &Worker,
+    c: &County,
+) -> ruhu_core::Store {
+    let mut store = open_store(dir, name, &w.id, c);
+    let signer = WorkerSigner::open(&w.keys, "tablet").unwrap().unwrap();
+    store.set_signing_identity(signer, w.cert.clone()).unwrap();
+    store
+}
+
+/// What a sync's push does when the server accepts everything: every queued change leaves
+/// the outbox. Returns how many changes were pushed.
+pub fn server_accepts_all(store: &mut ruhu_core::Store) -> usize {
+    let pushed = store.pending_push(usize::MAX).unwrap();
+    store.acknowledge_push(&pushed, &[]).unwrap();
+    pushed.iter().map(|g| g.changes.len()).sum()
+}
+
+/// The server's verdict rejecting every pushed change of `household_id`.
+pub fn rejection(
+    pushed: &[ruhu_core::sync::HouseholdChanges],
+    household_id: &str,
+    code: &str,
+    detail: &str,
+) -> ruhu_core::sync::HouseholdOutcome {
+    let group = pushed
+        .iter()
+        .find(|g| g.household_id == household_id)
+        .unwrap();
+    ruhu_core::sync::HouseholdOutcome {
+        household_id: household_id.to_owned(),
+        kind: ruhu_core::sync::OutcomeKind::Rejected,
+        code: code.to_owned(),
+        detail: detail.to_owned(),
+        refused_changes: group
+            .changes
+            .iter()
+            .map(|c| {
+                automerge::Change::from_bytes(c.change.clone())
+                    .unwrap()
+                    .hash()
+                    .0
+            })
+            .collect(),
+    }
 }
