@@ -310,3 +310,38 @@ fn a_malformed_village_filter_is_a_field_error() {
         }
     }
 }
+
+#[test]
+fn a_rejection_naming_no_change_keeps_every_change_queued() {
+    let c = county();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = enrolled_store(dir.path(), "handler", &c.handler, &c);
+    let id = new_household(&mut store, 61, VILLAGE);
+    server_accepts_all(&mut store);
+    for address in ["六组 1 号", "六组 2 号"] {
+        store
+            .edit_household(&id, |h| h.profile.address = address.into())
+            .unwrap();
+    }
+    let pushed = store.pending_push(usize::MAX).unwrap();
+    let mut whole = rejection(
+        &pushed,
+        &id,
+        "sync.out_of_scope",
+        "w-handler may not write households of village 620102001001",
+    );
+    whole.refused_changes.clear();
+    store.acknowledge_push(&pushed, &[whole]).unwrap();
+    let listed = store.not_accepted(None).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].unsynced_changes, 2, "nothing was accepted");
+    assert_eq!(store.unsynced_changes().unwrap().0, 2);
+    // The rebase therefore still has the edits to replay.
+    let outcome = store.rebase_household(&id).unwrap();
+    assert_eq!(outcome.archived_changes, 2);
+    assert!(outcome.replayed);
+    assert_eq!(
+        store.household(&id).unwrap().household.profile.address,
+        "六组 2 号"
+    );
+}

@@ -13,6 +13,8 @@
 //! | `store.rs` | `TabletStore`: open, households, exchange of changes |
 //! | `visits.rs` | `TabletStore`: signing key, trust, signed visits, lists, co-signing |
 //! | `cosign_receiver.rs` | `CoSignReceiver`: scanning a sealed record's QR codes |
+//! | `sync.rs` | `TabletStore`: enrollment, sync (then purge), refusals, rebase, local link |
+//! | `office.rs` | `TabletStore`: the team lead's office view, purging out-of-scope households |
 //! | `key_store.rs` | `HostKeyStore`: the app's platform key store (database and signing keys) |
 //! | `records.rs`, `visit_records.rs` | records and their conversions |
 //! | `error.rs` | `FfiError` with stable codes, and how core errors map to it |
@@ -23,6 +25,7 @@ uniffi::setup_scaffolding!();
 mod cosign_receiver;
 mod error;
 mod key_store;
+mod office;
 mod records;
 mod store;
 mod sync;
@@ -34,6 +37,7 @@ mod visits;
 pub use cosign_receiver::CoSignReceiver;
 pub use error::{FfiError, FieldProblem};
 pub use key_store::{HostKeyStore, KeyStoreError};
+pub use office::*;
 pub use records::*;
 pub use store::TabletStore;
 pub use sync::{HostTransport, HttpHeader, HttpResponseData, TransportError};

@@ -4,7 +4,7 @@
 //! `YYYY-MM-DD`; a bad code or date from the app is an `InvalidInput` naming the field.
 
 use chrono::NaiveDate;
-use ruhu_core::household::{Enrollment, Household, Member, NewHousehold, Profile};
+use ruhu_core::household::{Enrollment, FieldConflict, Household, Member, NewHousehold, Profile};
 use ruhu_core::store::HouseholdSummary;
 use ruhu_core::HouseholdRecord;
 use serde::de::DeserializeOwned;
@@ -247,22 +247,7 @@ impl From<HouseholdRecord> for HouseholdView {
         Self {
             household: HouseholdData::from_core(h),
             heads: r.heads.iter().map(|h| h.to_string()).collect(),
-            conflicts: r
-                .conflicts
-                .into_iter()
-                .map(|c| FieldConflictData {
-                    field: c.field,
-                    values: c
-                        .values
-                        .into_iter()
-                        .map(|v| ConflictValueData {
-                            value_json: v.value.to_string(),
-                            author: v.author,
-                            time_unix: v.time_unix,
-                        })
-                        .collect(),
-                })
-                .collect(),
+            conflicts: r.conflicts.into_iter().map(Into::into).collect(),
             problems: r
                 .problems
                 .into_iter()
@@ -274,6 +259,23 @@ impl From<HouseholdRecord> for HouseholdView {
                 })
                 .collect(),
             unknown_fields_json: unknown.to_string(),
+        }
+    }
+}
+
+impl From<FieldConflict> for FieldConflictData {
+    fn from(c: FieldConflict) -> Self {
+        Self {
+            field: c.field,
+            values: c
+                .values
+                .into_iter()
+                .map(|v| ConflictValueData {
+                    value_json: v.value.to_string(),
+                    author: v.author,
+                    time_unix: v.time_unix,
+                })
+                .collect(),
         }
     }
 }

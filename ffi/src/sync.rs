@@ -1,5 +1,6 @@
-//! Enrollment, sync with the county server, what the server refused, rebase, and the local
-//! link between tablets — on `TabletStore`.
+//! Enrollment, sync with the county server (followed by a purge of synced households outside
+//! the enrolled villages, ADR 9), what the server refused, rebase, and the local link between
+//! tablets — on `TabletStore`.
 //!
 //! The transport is the app's: pass a `HostTransport` (platform networking, TLS with the
 //! enrollment bundle's certificate pin, proxies). Without one, a plain-HTTP client is used,
@@ -14,6 +15,7 @@ use ruhu_core::sync::enrollment::EnrollmentBundle;
 use ruhu_core::sync::HouseholdChanges;
 
 use crate::error::FfiError;
+use crate::office::PurgeReportData;
 use crate::records::{parse_heads, HouseholdView};
 use crate::store::TabletStore;
 
@@ -111,6 +113,9 @@ pub struct SyncReportData {
     pub config_serial: u64,
     /// The worker left the post: the final push went through and this tablet was erased.
     pub erased: bool,
+    /// The purge that follows every successful sync (ADR 9): synced households outside the
+    /// enrolled villages removed, others outside them kept with why. `None` when erased.
+    pub purge: Option<PurgeReportData>,
 }
 
 /// A household the server rejected, held or flagged, with its reason.
@@ -192,6 +197,11 @@ impl TabletStore {
                 client::sync(&mut store, &HttpTransport::new(&url), &settings)?
             }
         };
+        let purge = if report.erased {
+            None
+        } else {
+            Some(store.purge_out_of_scope()?.into())
+        };
         Ok(SyncReportData {
             round_trips: report.round_trips,
             bytes_sent: report.bytes_sent,
@@ -212,6 +222,7 @@ impl TabletStore {
             reset: report.reset,
             config_serial: report.config_serial,
             erased: report.erased,
+            purge,
         })
     }
 

@@ -373,7 +373,8 @@ impl Store {
     }
 
     /// Applies the server's verdicts on a push: accepted changes leave the outbox; rejected
-    /// and held households are recorded with the reason (their changes stay queued).
+    /// and held households are recorded with the reason (their changes stay queued: the
+    /// refused ones, or all of them when a rejection names none).
     pub fn acknowledge_push(
         &mut self,
         pushed: &[HouseholdChanges],
@@ -385,8 +386,14 @@ impl Store {
             let outcome = outcomes
                 .iter()
                 .find(|o| o.household_id == group.household_id);
+            // Held, or rejected without naming the changes (a refusal of the whole household,
+            // e.g. a stored household outside the sender's villages): every change stays.
+            let whole = |o: &HouseholdOutcome| {
+                o.kind == OutcomeKind::Held
+                    || (o.kind == OutcomeKind::Rejected && o.refused_changes.is_empty())
+            };
             let kept: Vec<[u8; 32]> = match outcome {
-                Some(o) if o.kind == OutcomeKind::Held => group
+                Some(o) if whole(o) => group
                     .changes
                     .iter()
                     .filter_map(|c| {
