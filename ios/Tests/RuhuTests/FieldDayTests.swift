@@ -18,7 +18,7 @@
 // script warns when a script has changed since):
 //   smoke.kts    sha256:e3ed320865c68891176b06ee82af01797007d09f5dc0f118a6a2e4aef4d58067
 //   cosign.kts   sha256:d32cd7507d5c0ce458502f3c57f7bc7d0472a0848987728373cb759027b1956e
-//   fieldday.kts sha256:651c633404eab1d432278b0537dbbfbc2fd9359ed75ef4ef1e98180fefe190bc
+//   fieldday.kts sha256:f54726c14f4400d8dd53bb574d285d83880aa9e73540e6a87f166815418806c4
 
 import Foundation
 import Ruhu
@@ -721,11 +721,19 @@ extension FieldDayTests {
 
         // --- tablets and their platform key stores --------------------------------------------
         let village = "620102001001"
-        func bundle(_ t: FieldDayTablet) throws -> String {
+        func bundleWith(_ t: FieldDayTablet, certificate: String) throws -> String {
             let out = authorityDir.appendingPathComponent("\(t.workerId).enroll.json").path
             _ = try authority(["enroll", "--key-file", authorityKey, "--server-url", serverUrl, "--server-pin", "loopback-plain",
-                               "--certificate", t.certFile, "--out", out])
+                               "--certificate", certificate, "--out", out])
             return try String(contentsOfFile: out, encoding: .utf8)
+        }
+        func bundle(_ t: FieldDayTablet) throws -> String { try bundleWith(t, certificate: t.certFile) }
+        // The authority re-issues the certificate for other villages (a reassignment).
+        func recertify(_ t: FieldDayTablet, _ villages: String) throws -> String {
+            let out = authorityDir.appendingPathComponent("\(t.workerId).reassigned.cert.json").path
+            _ = try authority(["certify", "--key-file", authorityKey, "--worker-id", t.workerId, "--name", t.name, "--roles", t.role,
+                               "--villages", villages, "--public-key", t.publicKey, "--valid-days", "365", "--out", out])
+            return out
         }
         func tablet(_ workerId: String, _ name: String, _ role: String, _ seed: Int, countyScope: Bool = false) throws -> FieldDayTablet {
             try FieldDayTablet(workerId, name, role, seed: seed, countyScope: countyScope, tablets: tablets,
@@ -754,6 +762,7 @@ extension FieldDayTests {
         for t in everyone {
             let enrolled = try t.store.enroll(bundleJson: t.bundle(), keyId: "device")
             try check(enrolled.workerId == t.workerId && enrolled.countyCode == "620102" && enrolled.serverUrl == serverUrl)
+            try check(enrolled.serverTlsPin == "loopback-plain")
         }
         let foreign = try assertThrows("someone else's bundle", .invalidInput) { try handler.store.enroll(bundleJson: leader.bundle(), keyId: "device") }
         try check(foreign.problems.single().code == "identity.key_mismatch", "\(foreign)")
@@ -771,12 +780,13 @@ extension FieldDayTests {
         let hh = household.household.id
         let team = [leader, cadre, handler].map { TeamMemberData(workerId: $0.workerId, role: $0.role) }
         let visitId = try handler.store.startVisit(householdId: hh, purpose: "new_application", team: team)
-        _ = try handler.store.editVisitDraft(householdId: hh, visitId: visitId, answers: [
+        let answers = [
             AnswerData(key: "income_wages_fen", valueJson: "1860000"), AnswerData(key: "income_transfer_net_fen", valueJson: "312000"),
             AnswerData(key: "living_housing", valueJson: "\"difficult\""), AnswerData(key: "hardship_cause", valueJson: "\"户主患慢性病，长期服药。\""),
             AnswerData(key: "member_present_signed", valueJson: "true"), AnswerData(key: "conclusion", valueJson: "\"eligible\""),
             AnswerData(key: "reason", valueJson: "\"家庭人均收入低于当地农村低保标准。\""),
-        ])
+        ]
+        _ = try handler.store.editVisitDraft(householdId: hh, visitId: visitId, answers: answers)
         let sealed = try handler.store.sealVisit(householdId: hh, visitId: visitId, details: SealData(
             place: PlaceData(villageCode: village, address: "一组 12 号", gps: nil), visitedAtUnix: 1_795_000_000
         ))
@@ -841,6 +851,87 @@ extension FieldDayTests {
         let linked = try leader.store.importHousehold(payload: export)
         try check(linked.household == handler.store.household(householdId: hh).household, "the intact export brings the cadre's edit")
         ok("a tampered local-link export is refused (\(code)) and changes nothing; the intact one imports")
+
+        // --- back in the office: the team lead's view --------------------------------------
+        for t in [leader, cadre, handler] { _ = try t.sync() }
+        try check(leader.store.officeView(villageCode: village).backlog.unsyncedChanges == 0)
+        for (t, address) in [(leader, "一组 12 号（东屋）"), (cadre, "一组 12 号（西屋）")] {
+            let v = try t.store.household(householdId: hh)
+            var edited = v.household
+            edited.address = address
+            _ = try t.store.updateHousehold(household: edited, heads: v.heads)
+        }
+        let waiting = try leader.store.officeView(villageCode: nil).backlog
+        try check(waiting.workerId == "w-leader" && waiting.unsyncedChanges >= 1 && waiting.households == 1, "\(waiting)")
+        try check(waiting.oldestUnsyncedUnix != nil && (waiting.oldestAgeSeconds ?? -1) >= 0, "\(waiting)")
+        try check(cadre.sync().notAccepted.isEmpty)
+        try check(leader.sync().notAccepted.isEmpty)
+        let office = try leader.store.officeView(villageCode: village)
+        try check(office.backlog.unsyncedChanges == 0 && office.backlog.oldestAgeSeconds == nil, "\(office.backlog)")
+        let inConflict = try office.conflicts.single()
+        try check(inConflict.householdId == hh && inConflict.villageCode == village && inConflict.headName == "刘德福", "\(inConflict)")
+        let address = try inConflict.conflicts.single()
+        try check(address.field == "profile.address", address.field)
+        try check(Set(address.values.map { ($0.author ?? "-") + "=" + $0.valueJson }) ==
+            ["w-leader=\"一组 12 号（东屋）\"", "w-cadre=\"一组 12 号（西屋）\""], "\(address)")
+        try check(address.values.allSatisfy { $0.timeUnix > 1_700_000_000 })
+        _ = try leader.store.resolveConflict(householdId: hh, field: "profile.address", valueJson: "\"一组 12 号（东屋）\"")
+        try check(leader.store.officeView(villageCode: village).conflicts.isEmpty)
+        _ = try leader.sync()
+        _ = try cadre.sync()
+        let cadreOffice = try cadre.store.officeView(villageCode: nil)
+        let cadreView = try cadre.store.household(householdId: hh)
+        try check(cadreOffice.conflicts.isEmpty && cadreView.household.address == "一组 12 号（东屋）")
+        ok("the team lead sees the address conflict with both values, who wrote each and when, resolves it, and it is gone on the cadre's tablet after sync")
+
+        let second = try handler.store.startVisit(householdId: hh, purpose: "periodic_review", team: team)
+        _ = try handler.store.editVisitDraft(householdId: hh, visitId: second, answers: answers)
+        let secondHash = try handler.store.sealVisit(householdId: hh, visitId: second, details: SealData(
+            place: PlaceData(villageCode: village, address: "一组 12 号", gps: nil), visitedAtUnix: 1_796_000_000
+        )).contentHashHex
+        try handler.store.signVisit(householdId: hh, visitId: second, contentHashHex: secondHash, role: "case_handler", keyId: "device")
+        let awaiting = try handler.store.officeView(villageCode: village).awaitingSignatures.single()
+        try check(awaiting.visitId == second && Set(awaiting.missingSigners.map { $0.workerId }) == ["w-leader", "w-cadre"], "\(awaiting)")
+        ok("the office view lists the review visit as waiting for the leader's and the cadre's signatures")
+
+        // --- reassignment: the leader and the cadre move to another village ----------------
+        let otherVillage = "620102001002"
+        let leaderMoved = try recertify(leader, otherVillage)
+        let cadreMoved = try recertify(cadre, otherVillage)
+        _ = try authority(["config", "--key-file", authorityKey, "--serial", "2", "--min-app-version", "0.1.0", "--valid-days", "30"]
+            + (everyone.map { $0.certFile } + [leaderMoved, cadreMoved]).flatMap { ["--certificate", $0] } + ["--out", config])
+        try check(post("/v1/config", String(contentsOfFile: config, encoding: .utf8)) == 200)
+        // The cadre still has an edit the server has not seen: kept, and refused once out of scope.
+        let c = try cadre.store.household(householdId: hh)
+        var withPhone = c.household
+        withPhone.phone = "13800000000"
+        _ = try cadre.store.updateHousehold(household: withPhone, heads: c.heads)
+        for (t, cert) in [(leader, leaderMoved), (cadre, cadreMoved)] {
+            _ = try t.store.enroll(bundleJson: bundleWith(t, certificate: cert), keyId: "device")
+        }
+        let early = try cadre.store.purgeOutOfScope()
+        let earlyKept = try early.kept.single()
+        try check(early.purged.isEmpty && earlyKept.householdId == hh && earlyKept.reason == "purge.unsynced_changes", "\(early)")
+        let refused = try cadre.sync()
+        let refusedHousehold = try refused.notAccepted.single()
+        try check(refusedHousehold.code == "sync.out_of_scope", "\(refused)")
+        let keptReason = try XCTUnwrap(refused.purge).kept.single()
+        try check(keptReason.householdId == hh && keptReason.reason == "purge.not_accepted" && keptReason.unsyncedChanges >= 1, "\(keptReason)")
+        let rejectedView = try cadre.store.officeView(villageCode: nil).notAccepted.single()
+        try check(rejectedView.householdId == hh && rejectedView.kind == "rejected" && rejectedView.code == "sync.out_of_scope" && rejectedView.canRebase, "\(rejectedView)")
+        try check(cadre.store.household(householdId: hh).household.phone == "13800000000")
+        ok("the cadre's unsynced edit keeps the household (\(earlyKept.reason), then \(keptReason.reason): \(rejectedView.code))")
+        // The leader had synced everything: the next sync purges the household.
+        let purged = try XCTUnwrap(leader.sync().purge)
+        try check(purged.purged == [hh] && purged.kept.isEmpty && purged.walTruncated, "\(purged)")
+        try assertThrows("purged household", .notFound) { _ = try leader.store.household(householdId: hh) }
+        try check(leader.store.listVillage(villageCode: village, program: nil, status: nil).isEmpty)
+        try check(leader.store.findByIdNumber(villages: [village], idNumber: household.household.members[0].idNumber).isEmpty)
+        let emptied = try leader.store.officeView(villageCode: nil)
+        try check(emptied.conflicts.isEmpty && emptied.awaitingSignatures.isEmpty && emptied.backlog.unsyncedChanges == 0)
+        let again2 = try leader.store.purgeOutOfScope()
+        try check(again2.purged.isEmpty && again2.kept.isEmpty)
+        ok("after the reassignment the leader's sync purged household \(hh.prefix(8))… (synced, out of scope)")
         print("fieldday: all checks passed")
     }
 }

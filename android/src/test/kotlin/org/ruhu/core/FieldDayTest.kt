@@ -17,7 +17,7 @@
 // script warns when a script has changed since):
 //   smoke.kts    sha256:e3ed320865c68891176b06ee82af01797007d09f5dc0f118a6a2e4aef4d58067
 //   cosign.kts   sha256:d32cd7507d5c0ce458502f3c57f7bc7d0472a0848987728373cb759027b1956e
-//   fieldday.kts sha256:651c633404eab1d432278b0537dbbfbc2fd9359ed75ef4ef1e98180fefe190bc
+//   fieldday.kts sha256:f54726c14f4400d8dd53bb574d285d83880aa9e73540e6a87f166815418806c4
 package org.ruhu.core
 
 import org.junit.Test
@@ -487,11 +487,18 @@ class FieldDayTest {
                     authority("certify", "--key-file", authorityKey, "--worker-id", workerId, "--name", name, "--roles", role,
                         *scope, "--public-key", publicKey, "--valid-days", "365", "--out", certFile)
                 }
-                fun bundle(): String {
+                fun bundle(cert: String = certFile): String {
                     val out = authorityDir.resolve("$workerId.enroll.json").toString()
                     authority("enroll", "--key-file", authorityKey, "--server-url", url, "--server-pin", "loopback-plain",
-                        "--certificate", certFile, "--out", out)
+                        "--certificate", cert, "--out", out)
                     return Files.readString(Path.of(out))
+                }
+                // The authority re-issues the certificate for other villages (a reassignment).
+                fun recertify(villages: String): String {
+                    val out = authorityDir.resolve("$workerId.reassigned.cert.json").toString()
+                    authority("certify", "--key-file", authorityKey, "--worker-id", workerId, "--name", name, "--roles", role,
+                        "--villages", villages, "--public-key", publicKey, "--valid-days", "365", "--out", out)
+                    return out
                 }
                 fun sync(): SyncReportData = store.sync("0.1.0", null)
             }
@@ -519,6 +526,7 @@ class FieldDayTest {
             for (t in everyone) {
                 val enrolled = t.store.enroll(t.bundle(), "device")
                 check(enrolled.workerId == t.workerId && enrolled.countyCode == "620102" && enrolled.serverUrl == url)
+                check(enrolled.serverTlsPin == "loopback-plain")
             }
             val foreign = assertThrows<FfiException.InvalidInput>("someone else's bundle") { handler.store.enroll(leader.bundle(), "device") }
             check(foreign.problems.single().code == "identity.key_mismatch") { "$foreign" }
@@ -536,12 +544,13 @@ class FieldDayTest {
             val hh = household.household.id
             val team = listOf(leader, cadre, handler).map { TeamMemberData(workerId = it.workerId, role = it.role) }
             val visitId = handler.store.startVisit(hh, "new_application", team)
-            handler.store.editVisitDraft(hh, visitId, listOf(
+            val answers = listOf(
                 AnswerData("income_wages_fen", "1860000"), AnswerData("income_transfer_net_fen", "312000"),
                 AnswerData("living_housing", "\"difficult\""), AnswerData("hardship_cause", "\"户主患慢性病，长期服药。\""),
                 AnswerData("member_present_signed", "true"), AnswerData("conclusion", "\"eligible\""),
                 AnswerData("reason", "\"家庭人均收入低于当地农村低保标准。\""),
-            ))
+            )
+            handler.store.editVisitDraft(hh, visitId, answers)
             val sealed = handler.store.sealVisit(hh, visitId, SealData(
                 place = PlaceData(villageCode = village, address = "一组 12 号", gps = null), visitedAtUnix = 1_795_000_000,
             ))
@@ -602,6 +611,77 @@ class FieldDayTest {
             val linked = leader.store.importHousehold(export)
             check(linked.household == handler.store.household(hh).household) { "the intact export brings the cadre's edit" }
             ok("a tampered local-link export is refused ($code) and changes nothing; the intact one imports")
+
+            // --- back in the office: the team lead's view ------------------------------------------
+            for (t in listOf(leader, cadre, handler)) t.sync()
+            check(leader.store.officeView(village).backlog.unsyncedChanges == 0uL)
+            for ((t, address) in listOf(leader to "一组 12 号（东屋）", cadre to "一组 12 号（西屋）")) {
+                val v = t.store.household(hh)
+                t.store.updateHousehold(v.household.copy(address = address), v.heads)
+            }
+            val waiting = leader.store.officeView(null).backlog
+            check(waiting.workerId == "w-leader" && waiting.unsyncedChanges >= 1uL && waiting.households == 1uL) { "$waiting" }
+            check(waiting.oldestUnsyncedUnix != null && waiting.oldestAgeSeconds != null && waiting.oldestAgeSeconds!! >= 0L) { "$waiting" }
+            check(cadre.sync().notAccepted.isEmpty())
+            check(leader.sync().notAccepted.isEmpty())
+            val office = leader.store.officeView(village)
+            check(office.backlog.unsyncedChanges == 0uL && office.backlog.oldestAgeSeconds == null) { "${office.backlog}" }
+            val inConflict = office.conflicts.single()
+            check(inConflict.householdId == hh && inConflict.villageCode == village && inConflict.headName == "刘德福") { "$inConflict" }
+            val address = inConflict.conflicts.single()
+            check(address.field == "profile.address") { address.field }
+            check(address.values.map { it.author to it.valueJson }.toSet() ==
+                setOf("w-leader" to "\"一组 12 号（东屋）\"", "w-cadre" to "\"一组 12 号（西屋）\"")) { "$address" }
+            check(address.values.all { it.timeUnix > 1_700_000_000L })
+            leader.store.resolveConflict(hh, "profile.address", "\"一组 12 号（东屋）\"")
+            check(leader.store.officeView(village).conflicts.isEmpty())
+            leader.sync()
+            cadre.sync()
+            check(cadre.store.officeView(null).conflicts.isEmpty() && cadre.store.household(hh).household.address == "一组 12 号（东屋）")
+            ok("the team lead sees the address conflict with both values, who wrote each and when, resolves it, and it is gone on the cadre's tablet after sync")
+
+            val second = handler.store.startVisit(hh, "periodic_review", team)
+            handler.store.editVisitDraft(hh, second, answers)
+            val secondHash = handler.store.sealVisit(hh, second, SealData(
+                place = PlaceData(villageCode = village, address = "一组 12 号", gps = null), visitedAtUnix = 1_796_000_000,
+            )).contentHashHex
+            handler.store.signVisit(hh, second, secondHash, "case_handler", "device")
+            val awaiting = handler.store.officeView(village).awaitingSignatures.single()
+            check(awaiting.visitId == second && awaiting.missingSigners.map { it.workerId }.toSet() == setOf("w-leader", "w-cadre")) { "$awaiting" }
+            ok("the office view lists the review visit as waiting for the leader's and the cadre's signatures")
+
+            // --- reassignment: the leader and the cadre move to another village ----------------------
+            val otherVillage = "620102001002"
+            val leaderMoved = leader.recertify(otherVillage)
+            val cadreMoved = cadre.recertify(otherVillage)
+            authority("config", "--key-file", authorityKey, "--serial", "2", "--min-app-version", "0.1.0", "--valid-days", "30",
+                *(everyone.map { it.certFile } + listOf(leaderMoved, cadreMoved)).flatMap { listOf("--certificate", it) }.toTypedArray(),
+                "--out", config)
+            check(post("/v1/config", Files.readString(Path.of(config))).statusCode() == 200)
+            // The cadre still has an edit the server has not seen: kept, and refused once out of scope.
+            val c = cadre.store.household(hh)
+            cadre.store.updateHousehold(c.household.copy(phone = "13800000000"), c.heads)
+            for ((t, cert) in listOf(leader to leaderMoved, cadre to cadreMoved)) t.store.enroll(t.bundle(cert), "device")
+            val early = cadre.store.purgeOutOfScope()
+            check(early.purged.isEmpty() && early.kept.single().householdId == hh && early.kept.single().reason == "purge.unsynced_changes") { "$early" }
+            val refused = cadre.sync()
+            check(refused.notAccepted.single().code == "sync.out_of_scope") { "$refused" }
+            val keptReason = refused.purge!!.kept.single()
+            check(keptReason.householdId == hh && keptReason.reason == "purge.not_accepted" && keptReason.unsyncedChanges >= 1uL) { "$keptReason" }
+            val rejectedView = cadre.store.officeView(null).notAccepted.single()
+            check(rejectedView.householdId == hh && rejectedView.kind == "rejected" && rejectedView.code == "sync.out_of_scope" && rejectedView.canRebase) { "$rejectedView" }
+            check(cadre.store.household(hh).household.phone == "13800000000")
+            ok("the cadre's unsynced edit keeps the household (${early.kept.single().reason}, then ${keptReason.reason}: ${rejectedView.code})")
+            // The leader had synced everything: the next sync purges the household.
+            val purged = leader.sync()
+            check(purged.purge!!.purged == listOf(hh) && purged.purge!!.kept.isEmpty() && purged.purge!!.walTruncated) { "$purged" }
+            assertThrows<FfiException.NotFound>("purged household") { leader.store.household(hh) }
+            check(leader.store.listVillage(village, null, null).isEmpty())
+            check(leader.store.findByIdNumber(listOf(village), household.household.members.first().idNumber).isEmpty())
+            check(leader.store.officeView(null).let { it.conflicts.isEmpty() && it.awaitingSignatures.isEmpty() && it.backlog.unsyncedChanges == 0uL })
+            val again2 = leader.store.purgeOutOfScope()
+            check(again2.purged.isEmpty() && again2.kept.isEmpty())
+            ok("after the reassignment the leader's sync purged household ${hh.take(8)}… (synced, out of scope)")
         } finally {
             server.destroy()
             server.waitFor(10, TimeUnit.SECONDS)
