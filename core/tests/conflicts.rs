@@ -254,3 +254,39 @@ fn garbage_and_foreign_documents_are_refused_and_change_nothing() {
     assert!(b.household(&id).is_err());
     assert!(a.household(&new_id).is_err());
 }
+
+#[test]
+fn own_fields_read_skips_other_sections_and_names_every_model_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = tablet(dir.path(), "a");
+    let created = store
+        .create_household(fixtures::household(7, &fixtures::village(1), 3))
+        .unwrap();
+    let mut doc = to_doc(&store.changes_since(&created.id, &[]).unwrap());
+    let section = doc.put_object(ROOT, "care_log", ObjType::Map).unwrap();
+    doc.put(&section, "entry", "cleaned the room").unwrap();
+    doc.commit();
+
+    // Every top-level key of the typed model is one of HOUSEHOLD_KEYS.
+    let tree = serde_json::to_value(&created).unwrap();
+    let mut keys: Vec<&str> = tree
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    let mut expected = ruhu_core::household::HOUSEHOLD_KEYS.to_vec();
+    expected.sort_unstable();
+    assert_eq!(keys, expected);
+
+    let full = ruhu_core::household::HouseholdDocument::from_automerge(doc.clone())
+        .household()
+        .unwrap();
+    assert!(full.extra.contains_key("care_log"));
+    let own = ruhu_core::household::read_own_fields(&doc).unwrap();
+    assert!(own.extra.is_empty());
+    assert_eq!(own.profile, full.profile);
+    assert_eq!(own.members, full.members);
+    assert_eq!(own, created);
+}

@@ -41,6 +41,7 @@ use tokio::net::TcpListener;
 
 pub use authority::AuthorityPublicKey;
 pub use config::ServerConfig;
+pub use routes::{MAX_SYNC_BODY, MAX_SYNC_MESSAGE};
 pub use storage::{FeedStore, ServerStorage};
 
 use county::CountyState;

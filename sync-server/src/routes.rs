@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use ruhu_core::sync::envelope;
 use ruhu_core::sync::SyncRequest;
 use serde_json::json;
 
@@ -19,6 +20,8 @@ use crate::AppState;
 
 /// Largest accepted sync request body.
 pub const MAX_SYNC_BODY: usize = 64 << 20;
+/// Largest sync request message after inflating a compressed body.
+pub const MAX_SYNC_MESSAGE: usize = 128 << 20;
 /// Largest accepted configuration body.
 pub const MAX_CONFIG_BODY: usize = 16 << 20;
 
@@ -153,19 +156,18 @@ pub async fn sync(
                 &bytes,
                 now,
             )?;
-            let request = SyncRequest::decode(&bytes)
+            let compressed = envelope::is_compressed(&bytes);
+            let request = envelope::open(&bytes, MAX_SYNC_MESSAGE)
+                .and_then(|message| SyncRequest::decode(&message))
                 .map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
-            crate::sync::handle(&worker_state, &county, &requester, request, now)
+            let response = crate::sync::handle(&worker_state, &county, &requester, request, now)?;
+            Ok(envelope::seal(response.encode(), compressed))
         })
         .await
     }
     .await;
     match result {
-        Ok(response) => (
-            [(header::CONTENT_TYPE, "application/octet-stream")],
-            response.encode(),
-        )
-            .into_response(),
+        Ok(body) => ([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response(),
         Err(e) => e.into_response(),
     }
 }

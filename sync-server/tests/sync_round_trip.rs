@@ -183,3 +183,86 @@ fn a_replayed_push_with_a_new_nonce_changes_nothing() {
     );
     assert_eq!(second.cursor, first.cursor);
 }
+
+#[test]
+fn compressed_requests_are_authenticated_as_sent_and_answered_compressed() {
+    use ruhu_core::sync::envelope;
+    use ruhu_core::sync::SyncResponse;
+
+    let county = County::new();
+    let data = tempfile::tempdir().unwrap();
+    let alice = county.handler("w-alice", &[V1]);
+    let bob = county.handler("w-bob", &[V1]);
+    let server = Server::with_config(data.path(), &county, &[&alice, &bob]);
+
+    let mut a = Tablet::new();
+    let ids: Vec<String> = (0..4)
+        .map(|seed| a.create(&alice, &household(seed, V1)))
+        .collect();
+    let push: Vec<_> = ids.iter().map(|id| a.unpushed(&alice, id)).collect();
+    let message = request(push, None).encode();
+    let body = envelope::seal(message.clone(), true);
+    assert!(envelope::is_compressed(&body));
+    assert!(body.len() < message.len());
+
+    // The signature covers the bytes as sent: one over the inflated message is refused.
+    let auth = ruhu_core::sync::signatures::RequestAuth::sign(
+        &alice.signer,
+        alice.cert_hash(),
+        "POST",
+        "/v1/sync",
+        &message,
+        chrono::Utc::now().timestamp(),
+    )
+    .unwrap();
+    let err = server.sync_raw(&body, &auth.to_header()).unwrap_err();
+    assert_eq!(err.1["code"], "auth.bad_signature");
+    assert_eq!(count(data.path(), "SELECT count(*) FROM feed"), 0);
+
+    let (status, answer) = server.sync_signed_body(&alice, &body);
+    assert_eq!(status, 200);
+    let pushed = SyncResponse::decode(&envelope::open(&answer, usize::MAX).unwrap()).unwrap();
+    assert!(pushed.outcomes.is_empty(), "{:?}", pushed.outcomes);
+    let stored = count(data.path(), "SELECT count(*) FROM feed");
+    assert_eq!(stored, 4);
+
+    // Bob pulls the four households: compressed when he asks compressed, plain otherwise,
+    // the same message either way.
+    let pull = request(vec![], None).encode();
+    let (status, zipped) = server.sync_signed_body(&bob, &envelope::seal(pull.clone(), true));
+    assert_eq!(status, 200);
+    assert!(envelope::is_compressed(&zipped));
+    let (status, plain) = server.sync_signed_body(&bob, &pull);
+    assert_eq!(status, 200);
+    assert!(!envelope::is_compressed(&plain));
+    assert!(zipped.len() < plain.len());
+    assert_eq!(
+        envelope::open(&zipped, usize::MAX).unwrap().as_ref(),
+        plain.as_slice()
+    );
+    let pulled = SyncResponse::decode(&plain).unwrap();
+    assert_eq!(pulled.pulled.len(), 4);
+
+    // A body declaring more than the server inflates, and a corrupt stream: 400, nothing
+    // stored.
+    let mut huge = b"RHZ1".to_vec();
+    let mut len = (sync_server::MAX_SYNC_MESSAGE as u64) + 1;
+    while len >= 0x80 {
+        huge.push((len as u8) | 0x80);
+        len >>= 7;
+    }
+    huge.push(len as u8);
+    huge.extend_from_slice(&body[8..]);
+    let (status, answer) = server.sync_signed_body(&alice, &huge);
+    assert_eq!(status, 400);
+    assert!(String::from_utf8_lossy(&answer).contains("wire.too_large"));
+    let mut corrupt = body.clone();
+    let tail = corrupt.len() - 40;
+    for b in &mut corrupt[tail..] {
+        *b ^= 0xa5;
+    }
+    let (status, answer) = server.sync_signed_body(&alice, &corrupt);
+    assert_eq!(status, 400);
+    assert!(String::from_utf8_lossy(&answer).contains("wire."));
+    assert_eq!(count(data.path(), "SELECT count(*) FROM feed"), stored);
+}

@@ -28,6 +28,17 @@ pub(crate) fn read_tree(
     read_map(doc, &ROOT, heads)
 }
 
+/// Reads only the given top-level keys (now) as a JSON map; absent keys are left out.
+pub(crate) fn read_keys(doc: &AutoCommit, keys: &[&str]) -> Result<Map<String, Json>> {
+    let mut out = Map::new();
+    for key in keys {
+        if let Some((value, id)) = doc.get(&ROOT, *key).map_err(document_error)? {
+            out.insert((*key).to_owned(), read_value(doc, value, id, None)?);
+        }
+    }
+    Ok(out)
+}
+
 fn read_map(
     doc: &AutoCommit,
     obj: &ObjId,

@@ -211,6 +211,17 @@ fn from_tree(tree: Map<String, Json>) -> Result<Household> {
     })
 }
 
+/// The top-level keys of the typed household model; every other top-level key of a household
+/// document (visits, sections written by newer app versions) is kept in [`Household::extra`].
+pub const HOUSEHOLD_KEYS: [&str; 4] = ["id", "profile", "enrollment", "members"];
+
+/// Reads the household's own fields ([`HOUSEHOLD_KEYS`]) from a document without copying it
+/// and without reading its other sections: what acceptance checks need (schema, village,
+/// members). `extra` of the result is empty.
+pub fn read_own_fields(doc: &AutoCommit) -> Result<Household> {
+    from_tree(document::read_keys(doc, &HOUSEHOLD_KEYS)?)
+}
+
 /// A new random member id (16 lower-case hex characters), for a member added to a household.
 pub fn new_member_id() -> Result<String> {
     crate::store::random_hex(8)

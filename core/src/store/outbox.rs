@@ -33,11 +33,11 @@ pub(crate) fn record_local(
     now: i64,
 ) -> Result<()> {
     let mut queue = tx.prepare_cached(
-        "INSERT OR IGNORE INTO outbox (household_id, hash, created_at) VALUES (?1, ?2, ?3)",
+        "INSERT OR IGNORE INTO outbox (household_id, hash, created_at, change) VALUES (?1, ?2, ?3, ?4)",
     )?;
     for change in changes {
         let hash = change.hash().0;
-        queue.execute(params![household_id, &hash[..], now])?;
+        queue.execute(params![household_id, &hash[..], now, change.raw_bytes()])?;
         if let Some(id) = identity {
             let signed = sign_change(
                 &id.signer,

@@ -10,7 +10,7 @@ use rusqlite::{Connection, Transaction};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 /// Brings the database to [`VERSION`], or refuses a newer one.
 pub fn init(conn: &mut Connection) -> Result<()> {
@@ -48,6 +48,9 @@ pub(crate) fn upgrade(tx: &Transaction<'_>, from: i64, to: i64) -> Result<()> {
                 tx.execute_batch(V5_SYNC)?;
                 super::outbox::queue_existing_local_changes(tx)?;
             }
+            // Rows queued before version 6 carry no bytes: a push reads those changes from
+            // their documents.
+            5 => tx.execute_batch(V6_OUTBOX_BYTES)?,
             _ => {
                 return Err(Error::SchemaTooNew {
                     found: version,
@@ -172,6 +175,12 @@ CREATE TABLE received_contents (
     bytes        BLOB NOT NULL,
     received_at  INTEGER NOT NULL
 ) WITHOUT ROWID;
+";
+
+/// Version 6: a queued change keeps its bytes, so a push reads the outbox alone instead of
+/// loading every changed household's document.
+const V6_OUTBOX_BYTES: &str = "
+ALTER TABLE outbox ADD COLUMN change BLOB;
 ";
 
 /// Version 5: what sync needs on the tablet.

@@ -61,6 +61,15 @@ fn sync_error(code: &str, detail: impl Into<String>) -> Error {
     }
 }
 
+/// A change waiting in the outbox: its hash, its bytes (none when queued before schema
+/// version 6) and its signature (none until a signing identity is set).
+#[derive(Debug)]
+struct QueuedChange {
+    hash: [u8; 32],
+    change: Option<Vec<u8>>,
+    signature: Option<([u8; 32], [u8; 64])>,
+}
+
 impl Store {
     /// Sets the worker who signs this store's changes: their key (from the host key store) and
     /// their certificate, which must be signed by the trusted authority and name that key.
@@ -308,54 +317,73 @@ impl Store {
             outbox::sign_pending(&tx, identity)?;
             tx.commit()?;
         }
-        let rows: Vec<(String, Vec<u8>)> = self
+        type Row = (
+            String,
+            Vec<u8>,
+            Option<Vec<u8>>,
+            Option<Vec<u8>>,
+            Option<Vec<u8>>,
+        );
+        let rows: Vec<Row> = self
             .conn
             .prepare(
-                "SELECT o.household_id, o.hash FROM outbox o
-                 WHERE NOT EXISTS (SELECT 1 FROM household_sync s WHERE s.household_id = o.household_id AND s.kind = 'rejected')
+                "SELECT o.household_id, o.hash, o.change, s.signer, s.signature FROM outbox o
+                 LEFT JOIN change_signatures s ON s.hash = o.hash
+                 WHERE NOT EXISTS (SELECT 1 FROM household_sync h WHERE h.household_id = o.household_id AND h.kind = 'rejected')
                  ORDER BY o.seq",
             )?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         let mut order: Vec<String> = Vec::new();
-        let mut by_household: HashMap<String, Vec<[u8; 32]>> = HashMap::new();
-        for (id, hash) in rows {
+        let mut by_household: HashMap<String, Vec<QueuedChange>> = HashMap::new();
+        for (id, hash, change, signer, signature) in rows {
             let Ok(hash) = <[u8; 32]>::try_from(hash.as_slice()) else {
                 continue;
             };
+            let signature = signer
+                .and_then(|s| <[u8; 32]>::try_from(s).ok())
+                .zip(signature.and_then(|s| <[u8; 64]>::try_from(s).ok()));
             if !by_household.contains_key(&id) {
                 order.push(id.clone());
             }
-            by_household.entry(id).or_default().push(hash);
+            by_household.entry(id).or_default().push(QueuedChange {
+                hash,
+                change,
+                signature,
+            });
         }
         let mut out = Vec::new();
         let mut total = 0usize;
         for id in order {
-            let hashes = by_household.remove(&id).unwrap_or_default();
-            let mut changes = Vec::with_capacity(hashes.len());
-            let signatures: Vec<Option<([u8; 32], [u8; 64])>> = hashes
-                .iter()
-                .map(|h| outbox::signature_of(&self.conn, h))
-                .collect::<Result<_>>()?;
-            let cached = self.load(&id)?;
-            for (hash, signature) in hashes.iter().zip(signatures) {
-                let (signer, signature) = signature.ok_or_else(|| {
+            let queued = by_household.remove(&id).unwrap_or_default();
+            let mut changes = Vec::with_capacity(queued.len());
+            for q in queued {
+                let (signer, signature) = q.signature.ok_or_else(|| {
                     sync_error(
                         "sync.not_signed",
                         "local changes are not signed yet: set the signing identity",
                     )
                 })?;
-                let change = cached
-                    .doc
-                    .automerge()
-                    .get_change_by_hash(&ChangeHash(*hash))
-                    .ok_or_else(|| Error::CorruptDocument {
-                        id: id.clone(),
-                        reason: "a queued change is missing".into(),
-                    })?;
-                total += change.raw_bytes().len();
+                let change = match q.change {
+                    Some(bytes) => bytes,
+                    // Queued before schema version 6: read it from the document.
+                    None => self
+                        .load(&id)?
+                        .doc
+                        .automerge()
+                        .get_change_by_hash(&ChangeHash(q.hash))
+                        .ok_or_else(|| Error::CorruptDocument {
+                            id: id.clone(),
+                            reason: "a queued change is missing".into(),
+                        })?
+                        .raw_bytes()
+                        .to_vec(),
+                };
+                total += change.len();
                 changes.push(SignedChange {
-                    change: change.raw_bytes().to_vec(),
+                    change,
                     signer,
                     signature,
                     received_at: 0,

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use super::envelope;
 use super::messages::{OutcomeKind, SyncRequest, SyncResponse, PROTOCOL_VERSION};
 use super::signatures::RequestAuth;
 use super::SignedCountyConfig;
@@ -35,6 +36,9 @@ pub trait Transport: Send + Sync {
     ) -> std::result::Result<HttpResponse, String>;
 }
 
+/// Largest response message accepted (after inflating).
+pub const MAX_RESPONSE_BYTES: usize = 256 << 20;
+
 /// Settings of a sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncSettings {
@@ -46,6 +50,8 @@ pub struct SyncSettings {
     pub push_limit_bytes: usize,
     /// Stop after this many round trips (the next sync resumes from the stored cursor).
     pub max_round_trips: u32,
+    /// Send requests compressed (see [`envelope`]); the server then compresses its answer.
+    pub compress: bool,
 }
 
 impl Default for SyncSettings {
@@ -55,6 +61,7 @@ impl Default for SyncSettings {
             pull_limit_bytes: 8 << 20,
             push_limit_bytes: 8 << 20,
             max_round_trips: 64,
+            compress: true,
         }
     }
 }
@@ -109,9 +116,10 @@ pub fn sync(
             push: push.clone(),
             pull_limit_bytes: settings.pull_limit_bytes,
         };
-        let body = request.encode();
+        let body = envelope::seal(request.encode(), settings.compress);
         let response = send(store, transport, "POST", "/v1/sync", &body, &mut report)?;
-        let response = SyncResponse::decode(&response)
+        let response = envelope::open(&response, MAX_RESPONSE_BYTES)
+            .and_then(|message| SyncResponse::decode(&message))
             .map_err(|e| sync_error("sync.bad_response", e.to_string(), Some(60)))?;
         report.pushed_changes += push.iter().map(|g| g.changes.len() as u64).sum::<u64>();
         store.acknowledge_push(&push, &response.outcomes)?;

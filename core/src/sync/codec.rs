@@ -23,6 +23,8 @@ pub enum DecodeError {
     BadValue { what: &'static str, value: u64 },
     #[error("{0} bytes left over after the message")]
     TrailingBytes(usize),
+    #[error("compressed message: {0}")]
+    BadCompression(&'static str),
 }
 
 impl DecodeError {
@@ -35,6 +37,7 @@ impl DecodeError {
             DecodeError::BadText(_) => "wire.bad_text",
             DecodeError::BadValue { .. } => "wire.bad_value",
             DecodeError::TrailingBytes(_) => "wire.trailing_bytes",
+            DecodeError::BadCompression(_) => "wire.bad_compression",
         }
     }
 }
@@ -89,6 +92,11 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     pub fn new(input: &'a [u8]) -> Self {
         Self { input }
+    }
+
+    /// Everything not read yet (consumes it).
+    pub fn rest(&mut self) -> &'a [u8] {
+        std::mem::take(&mut self.input)
     }
 
     pub fn uint(&mut self, what: &'static str) -> Result<u64, DecodeError> {

@@ -18,11 +18,13 @@ use chrono::{DateTime, Utc};
 
 use super::messages::{SignedChange, MAX_CHANGE_BYTES};
 use super::signatures::verify_change;
-use crate::household::HouseholdDocument;
+use crate::household::{read_own_fields, Household};
 use crate::signing::attestation::Trust;
 use crate::signing::certificate::WorkerCertificate;
+use crate::visit::document_read::{read_raw, signature_entry_keys, visit_ids};
+use crate::visit::integrity::visit_problems;
 use crate::visit::policy::VisitPolicy;
-use crate::visit::verify::{check_integrity, verify_all, SignerVerdict};
+use crate::visit::verify::{verify_raw, SignerVerdict};
 
 /// What the checks need to know besides the document.
 pub struct IngestContext<'a> {
@@ -78,6 +80,8 @@ pub struct Ingested {
     pub held: bool,
     /// The household's village after ingesting (if it is a household).
     pub village_code: Option<String>,
+    /// The household's own fields after ingesting, when changes were accepted.
+    pub household: Option<Household>,
 }
 
 fn sha256(bytes: &[u8]) -> [u8; 32] {
@@ -216,11 +220,15 @@ pub fn ingest(
         out.held = true;
         return out;
     }
-    if let Err((code, detail)) = check_household(doc, &fork, household_id, &kept, ctx) {
-        out.rejection = Some((code, detail));
-        return out;
-    }
-    out.village_code = village_of(&fork);
+    let household = match check_household(doc, &fork, household_id, &kept, ctx) {
+        Ok(household) => household,
+        Err((code, detail)) => {
+            out.rejection = Some((code, detail));
+            return out;
+        }
+    };
+    out.village_code = Some(household.profile.village_code.clone());
+    out.household = Some(household);
     fork.set_actor(doc.get_actor().clone());
     *doc = fork;
     out.accepted = kept
@@ -264,20 +272,19 @@ fn certificate_problem(
 }
 
 fn village_of(doc: &AutoCommit) -> Option<String> {
-    HouseholdDocument::from_automerge(doc.clone())
-        .household()
-        .ok()
-        .map(|h| h.profile.village_code)
+    read_own_fields(doc).ok().map(|h| h.profile.village_code)
 }
 
-/// The checks of the merged result.
+/// The checks of the merged result. Each visit of `after` is read once: every visit's sealed
+/// entries and signature entries are checked for integrity (a change may touch an old visit),
+/// and the signatures of the visits that gained signatures are verified.
 fn check_household(
     before: &AutoCommit,
     after: &AutoCommit,
     household_id: &str,
     kept: &[(Change, SignedChange, &WorkerCertificate)],
     ctx: &IngestContext<'_>,
-) -> Result<(), (&'static str, String)> {
+) -> Result<Household, (&'static str, String)> {
     let ids = after
         .get_all(ROOT, "id")
         .map_err(|e| ("sync.not_a_household", e.to_string()))?;
@@ -287,10 +294,7 @@ fn check_household(
             format!("the changes do not describe household {household_id}"),
         ));
     }
-    let wrapped = HouseholdDocument::from_automerge(after.clone());
-    let household = wrapped
-        .household()
-        .map_err(|e| ("sync.schema", e.to_string()))?;
+    let household = read_own_fields(after).map_err(|e| ("sync.schema", e.to_string()))?;
     let village_before = village_of(before);
     for (_, _, cert) in kept {
         for village in village_before
@@ -308,44 +312,42 @@ fn check_household(
             }
         }
     }
-    let problems = check_integrity(after).map_err(|e| ("sync.visits", e.to_string()))?;
-    if let Some(problem) = problems.first() {
-        return Err(("sync.sealed_entry_altered", problem.clone()));
-    }
     let old_keys = signature_keys(before);
-    let new_keys: BTreeSet<(String, String)> = signature_keys(after)
-        .difference(&old_keys)
-        .cloned()
-        .collect();
-    if !new_keys.is_empty() {
-        let verified =
-            verify_all(after, ctx.policy, ctx.trust).map_err(|e| ("sync.visits", e.to_string()))?;
-        for visit in &verified {
-            for signer in visit.signers() {
-                if new_keys.contains(&(visit.visit_id.clone(), signer.key.clone()))
-                    && signer.verdict != SignerVerdict::Valid
-                {
-                    return Err((
-                        "sync.visit_signature_invalid",
-                        format!(
-                            "visit {} signature {}: {}",
-                            visit.visit_id, signer.key, signer.verdict
-                        ),
-                    ));
-                }
+    for visit_id in visit_ids(after).map_err(|e| ("sync.visits", e.to_string()))? {
+        let raw = read_raw(after, &visit_id).map_err(|e| ("sync.visits", e.to_string()))?;
+        if let Some(problem) = visit_problems(&raw, &visit_id).into_iter().next() {
+            return Err(("sync.sealed_entry_altered", problem));
+        }
+        let is_new = |key: &String| !old_keys.contains(&(visit_id.clone(), key.clone()));
+        if !raw.signatures.iter().any(|(key, _)| is_new(key)) {
+            continue;
+        }
+        let verified = verify_raw(&raw, &visit_id, ctx.policy, ctx.trust);
+        for signer in verified.signers() {
+            if is_new(&signer.key) && signer.verdict != SignerVerdict::Valid {
+                return Err((
+                    "sync.visit_signature_invalid",
+                    format!(
+                        "visit {} signature {}: {}",
+                        visit_id, signer.key, signer.verdict
+                    ),
+                ));
             }
         }
     }
-    Ok(())
+    Ok(household)
 }
 
+/// (visit id, signature key) of every signature entry, read without decoding the entries.
 fn signature_keys(doc: &AutoCommit) -> BTreeSet<(String, String)> {
     let mut keys = BTreeSet::new();
-    if let Ok(ids) = crate::visit::document::visit_ids(doc) {
+    if let Ok(ids) = visit_ids(doc) {
         for id in ids {
-            if let Ok(record) = crate::visit::document::read_visit(doc, &id) {
-                keys.extend(record.signature_keys.into_iter().map(|k| (id.clone(), k)));
-            }
+            keys.extend(
+                signature_entry_keys(doc, &id)
+                    .into_iter()
+                    .map(|k| (id.clone(), k)),
+            );
         }
     }
     keys

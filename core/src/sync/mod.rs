@@ -7,6 +7,7 @@ pub mod client;
 pub mod codec;
 pub mod county_config;
 pub mod enrollment;
+pub mod envelope;
 pub mod ingest;
 pub mod messages;
 pub mod signatures;

@@ -191,6 +191,18 @@ fn read_entry(
     }
 }
 
+/// The keys of a visit's signature entries (of every concurrent signatures map), not decoded.
+pub(crate) fn signature_entry_keys(doc: &AutoCommit, visit_id: &str) -> Vec<String> {
+    let Ok(Some(visit)) = find_visit(doc, visit_id) else {
+        return Vec::new();
+    };
+    child_maps(doc, &visit, "signatures")
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|map| doc.keys(map).collect::<Vec<_>>())
+        .collect()
+}
+
 /// Reads everything stored for a visit, keeping every concurrent value.
 pub(crate) fn read_raw(doc: &AutoCommit, visit_id: &str) -> Result<RawVisit> {
     let visit = require_visit(doc, visit_id)?;

@@ -88,61 +88,60 @@ pub(super) fn decode_signer(
 pub fn check_integrity(doc: &AutoCommit) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     for visit_id in visit_ids(doc)? {
-        let raw = match read_raw(doc, &visit_id) {
-            Ok(raw) => raw,
-            Err(e) => {
-                problems.push(format!("visit {visit_id}: {e}"));
-                continue;
-            }
-        };
-        problems.extend(
-            raw.problems
-                .iter()
-                .map(|p| format!("visit {visit_id}: {p}")),
-        );
-        let mut sealed = BTreeSet::new();
-        for (key, values) in &raw.sealed {
-            match check_entry(&raw, &visit_id, key, values) {
-                Ok(_) => {
-                    sealed.insert(key.as_str());
-                }
-                Err(why) if why.contains("not supported") => {
-                    sealed.insert(key.as_str());
-                }
-                Err(why) => problems.push(format!(
-                    "visit {visit_id}: sealed entry {key} was altered: {why}"
-                )),
-            }
-        }
-        for (key, values) in &raw.signatures {
-            for value in values {
-                let (entry, check) = decode_signer(key, value.as_ref());
-                if let SignerVerdict::Malformed(why) = check.verdict {
-                    problems.push(format!("visit {visit_id}: signature {key}: {why}"));
-                    continue;
-                }
-                let Some(entry) = entry else { continue };
-                match entry.signature.unverified_payload() {
-                    Ok(p)
-                        if signature_key(
-                            &ContentHash(p.content_hash),
-                            &p.signer_worker_id,
-                            p.role,
-                        ) == *key
-                            && p.visit_id == visit_id
-                            && raw.household_id.as_deref() == Some(p.household_id.as_str()) => {}
-                    Ok(_) => problems.push(format!(
-                        "visit {visit_id}: signature {key} is stored under another record's key"
-                    )),
-                    Err(e) => problems.push(format!("visit {visit_id}: signature {key}: {e}")),
-                }
-                if !sealed.contains(key.split('/').next().unwrap_or_default()) {
-                    problems.push(format!(
-                        "visit {visit_id}: signature {key} is for a sealed entry that is missing"
-                    ));
-                }
-            }
+        match read_raw(doc, &visit_id) {
+            Ok(raw) => problems.extend(visit_problems(&raw, &visit_id)),
+            Err(e) => problems.push(format!("visit {visit_id}: {e}")),
         }
     }
     Ok(problems)
+}
+
+/// [`check_integrity`] of one visit already read.
+pub(crate) fn visit_problems(raw: &RawVisit, visit_id: &str) -> Vec<String> {
+    let mut problems: Vec<String> = raw
+        .problems
+        .iter()
+        .map(|p| format!("visit {visit_id}: {p}"))
+        .collect();
+    let mut sealed = BTreeSet::new();
+    for (key, values) in &raw.sealed {
+        match check_entry(raw, visit_id, key, values) {
+            Ok(_) => {
+                sealed.insert(key.as_str());
+            }
+            Err(why) if why.contains("not supported") => {
+                sealed.insert(key.as_str());
+            }
+            Err(why) => problems.push(format!(
+                "visit {visit_id}: sealed entry {key} was altered: {why}"
+            )),
+        }
+    }
+    for (key, values) in &raw.signatures {
+        for value in values {
+            let (entry, check) = decode_signer(key, value.as_ref());
+            if let SignerVerdict::Malformed(why) = check.verdict {
+                problems.push(format!("visit {visit_id}: signature {key}: {why}"));
+                continue;
+            }
+            let Some(entry) = entry else { continue };
+            match entry.signature.unverified_payload() {
+                Ok(p)
+                    if signature_key(&ContentHash(p.content_hash), &p.signer_worker_id, p.role)
+                        == *key
+                        && p.visit_id == visit_id
+                        && raw.household_id.as_deref() == Some(p.household_id.as_str()) => {}
+                Ok(_) => problems.push(format!(
+                    "visit {visit_id}: signature {key} is stored under another record's key"
+                )),
+                Err(e) => problems.push(format!("visit {visit_id}: signature {key}: {e}")),
+            }
+            if !sealed.contains(key.split('/').next().unwrap_or_default()) {
+                problems.push(format!(
+                    "visit {visit_id}: signature {key} is for a sealed entry that is missing"
+                ));
+            }
+        }
+    }
+    problems
 }

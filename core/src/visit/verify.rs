@@ -251,7 +251,8 @@ pub fn verify_all(
         .collect()
 }
 
-fn verify_raw(
+/// [`verify_visit`] of a visit already read.
+pub(crate) fn verify_raw(
     raw: &RawVisit,
     visit_id: &str,
     policy: &VisitPolicy,

@@ -7,7 +7,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use automerge::{AutoCommit, Change};
 use chrono::{DateTime, Utc};
-use ruhu_core::household::HouseholdDocument;
 use ruhu_core::sync::ingest::{ingest, IngestContext, Ingested};
 use ruhu_core::sync::{HouseholdChanges, HouseholdOutcome, OutcomeKind, SignedChange};
 
@@ -15,7 +14,7 @@ use crate::auth::Requester;
 use crate::county::CountyState;
 use crate::error::ApiError;
 use crate::storage::cache::CachedHousehold;
-use crate::storage::{AccessRow, CommitError, FeedEntry, HouseholdCommit};
+use crate::storage::{AccessRow, CommitError, FeedEntry, HouseholdCommit, StoredHousehold};
 use crate::AppState;
 
 /// Write a snapshot once a household has this many changes after its last one.
@@ -34,7 +33,14 @@ pub struct PushResult {
 struct Job {
     household_id: String,
     changes: Vec<SignedChange>,
-    cached: CachedHousehold,
+    document: Source,
+}
+
+/// Where a job's document comes from: the cache, or storage (loaded on the validating thread).
+enum Source {
+    Cached(Box<CachedHousehold>),
+    Stored(StoredHousehold),
+    New,
 }
 
 struct Done {
@@ -42,6 +48,8 @@ struct Done {
     raw: Vec<Vec<u8>>,
     cached: CachedHousehold,
     result: Result<Ingested, String>,
+    /// A snapshot of the document after the accepted changes, when one is due.
+    snapshot: Option<Vec<u8>>,
 }
 
 fn outcome(id: &str, kind: OutcomeKind, code: &str, detail: impl Into<String>) -> HouseholdOutcome {
@@ -73,18 +81,30 @@ fn hashes_of(raw: &[Vec<u8>]) -> Vec<[u8; 32]> {
         .collect()
 }
 
-/// Loads a household's document from storage (a decoding panic is a storage fault).
-fn load(state: &AppState, id: &str) -> Result<CachedHousehold, ApiError> {
+/// Where a household's document is: the cache, storage, or nowhere yet.
+fn locate(state: &AppState, id: &str) -> Result<Source, ApiError> {
     if let Some(cached) = state.cache.take(id) {
-        return Ok(cached);
+        return Ok(Source::Cached(Box::new(cached)));
     }
-    let Some(stored) = state.storage.load_household(id)? else {
-        return Ok(CachedHousehold {
-            doc: AutoCommit::new(),
-            last_seq: 0,
-            location: None,
-            changes_since_snapshot: 0,
-        });
+    Ok(match state.storage.load_household(id)? {
+        Some(stored) => Source::Stored(stored),
+        None => Source::New,
+    })
+}
+
+/// The document of a job (a decoding error or panic is a storage fault).
+fn materialize(id: &str, source: Source) -> Result<CachedHousehold, ApiError> {
+    let stored = match source {
+        Source::Cached(cached) => return Ok(*cached),
+        Source::New => {
+            return Ok(CachedHousehold {
+                doc: AutoCommit::new(),
+                last_seq: 0,
+                location: None,
+                changes_since_snapshot: 0,
+            })
+        }
+        Source::Stored(stored) => stored,
     };
     let count = stored.changes.len();
     let mut bytes = stored.snapshot.unwrap_or_default();
@@ -107,8 +127,8 @@ fn run_jobs(
     county: &CountyState,
     now: DateTime<Utc>,
     jobs: Vec<Job>,
-) -> Vec<Done> {
-    let work = |jobs: Vec<Job>| -> Vec<Done> {
+) -> Result<Vec<Done>, ApiError> {
+    let work = |jobs: Vec<Job>| -> Vec<Result<Done, ApiError>> {
         let storage = &state.storage;
         let actor_worker = |actor: &[u8]| storage.actor_worker(actor).ok().flatten();
         let ctx = IngestContext {
@@ -119,18 +139,26 @@ fn run_jobs(
             now,
         };
         jobs.into_iter()
-            .map(|mut job| {
+            .map(|job| {
+                let mut cached = materialize(&job.household_id, job.document)?;
                 let raw: Vec<Vec<u8>> = job.changes.iter().map(|c| c.change.clone()).collect();
                 let result = catch_unwind(AssertUnwindSafe(|| {
-                    ingest(&mut job.cached.doc, &job.household_id, job.changes, &ctx)
+                    ingest(&mut cached.doc, &job.household_id, job.changes, &ctx)
                 }))
                 .map_err(|_| "the changes could not be checked".to_owned());
-                Done {
+                let due = result.as_ref().is_ok_and(|i| {
+                    !i.accepted.is_empty()
+                        && cached.changes_since_snapshot + i.accepted.len() >= SNAPSHOT_EVERY
+                });
+                // Saved here, on the validating thread, rather than while committing.
+                let snapshot = due.then(|| cached.doc.save());
+                Ok(Done {
                     household_id: job.household_id,
                     raw,
-                    cached: job.cached,
+                    cached,
                     result,
-                }
+                    snapshot,
+                })
             })
             .collect()
     };
@@ -138,7 +166,7 @@ fn run_jobs(
         .map_or(1, usize::from)
         .min(4);
     if jobs.len() < PARALLEL_FROM || threads < 2 {
-        return work(jobs);
+        return work(jobs).into_iter().collect();
     }
     let size = jobs.len().div_ceil(threads);
     let mut chunks: Vec<Vec<Job>> = Vec::new();
@@ -153,7 +181,14 @@ fn run_jobs(
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![Err(ApiError::internal(
+                        "server.panic",
+                        "a validating thread panicked",
+                    ))]
+                })
+            })
             .collect()
     })
 }
@@ -230,14 +265,14 @@ pub fn push(
             continue;
         }
         jobs.push(Job {
-            cached: load(state, &id)?,
+            document: locate(state, &id)?,
             household_id: id,
             changes: group.changes,
         });
     }
 
     let mut commits: Vec<(HouseholdCommit, CachedHousehold)> = Vec::new();
-    for done in run_jobs(state, county, now, jobs) {
+    for done in run_jobs(state, county, now, jobs)? {
         let id = done.household_id.clone();
         let ingested = match done.result {
             Ok(ingested) => ingested,
@@ -280,8 +315,9 @@ pub fn push(
             continue;
         }
         // The household after the changes must still be in the sender's villages.
-        let household = HouseholdDocument::from_automerge(done.cached.doc.clone()).household();
-        let household = match household {
+        let household = match ingested.household.clone().ok_or_else(|| {
+            ruhu_core::Error::Document("accepted changes without a household".into())
+        }) {
             Ok(h) if cert.covers_village(&h.profile.village_code) => h,
             Ok(h) => {
                 access.push(access_row(&id, "push_refused", done.raw.len()));
@@ -307,7 +343,7 @@ pub fn push(
         };
         let mut cached = done.cached;
         cached.changes_since_snapshot += ingested.accepted.len();
-        let snapshot = (cached.changes_since_snapshot >= SNAPSHOT_EVERY).then(|| cached.doc.save());
+        let snapshot = done.snapshot;
         if snapshot.is_some() {
             cached.changes_since_snapshot = 0;
         }

@@ -221,6 +221,29 @@ impl Server {
         self.sync_raw(&body, &auth.to_header())
     }
 
+    /// POSTs a body signed by `worker` now; the status and the response body as it came.
+    pub fn sync_signed_body(&self, worker: &Worker, body: &[u8]) -> (u16, Vec<u8>) {
+        let auth = RequestAuth::sign(
+            &worker.signer,
+            worker.cert_hash(),
+            "POST",
+            "/v1/sync",
+            body,
+            Utc::now().timestamp(),
+        )
+        .unwrap();
+        http(
+            self.addr,
+            "POST",
+            "/v1/sync",
+            &[
+                ("ruhu-auth", &auth.to_header()),
+                ("content-type", "application/octet-stream"),
+            ],
+            body,
+        )
+    }
+
     pub fn sync_raw(
         &self,
         body: &[u8],
@@ -237,7 +260,8 @@ impl Server {
             body,
         );
         if status == 200 {
-            Ok(SyncResponse::decode(&bytes).unwrap())
+            let message = ruhu_core::sync::envelope::open(&bytes, usize::MAX).unwrap();
+            Ok(SyncResponse::decode(&message).unwrap())
         } else {
             Err((
                 status,
