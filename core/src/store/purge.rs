@@ -209,6 +209,11 @@ mod tests {
             .map(|(t, c)| ((*t).to_owned(), (*c).to_owned()))
             .collect();
         purged.sort();
-        assert_eq!(purged, with_household_rows);
+        assert_eq!(
+            purged, with_household_rows,
+            "a table holds household rows that purge_out_of_scope does not delete: list it in \
+             HOUSEHOLD_TABLES (for attachments, also delete the blobs no remaining household \
+             references, their keys and files: ADR 9)"
+        );
     }
 }
