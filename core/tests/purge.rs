@@ -395,3 +395,108 @@ fn the_check_finds_deleted_rows_unless_secure_delete_scrubs_them() {
         );
     }
 }
+
+fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn a_purged_households_photos_leave_no_file_no_key_and_no_bytes() {
+    let c = county();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tablet.db");
+    let mut store = open(&db, &c.handler.id, &c);
+    reassign(&mut store, &c, &[VILLAGE, OTHER_VILLAGE]);
+    let leaving = store
+        .create_household(ruhu_core::fixtures::household(71, OTHER_VILLAGE, 2))
+        .unwrap()
+        .id;
+    let staying = store
+        .create_household(ruhu_core::fixtures::household(72, VILLAGE, 2))
+        .unwrap()
+        .id;
+    let own: Vec<u8> = (0..200_000u32).map(|i| (i * 31 % 253) as u8).collect();
+    let shared: Vec<u8> = (0..50_000u32).map(|i| (i * 17 % 241) as u8).collect();
+    let own_hash = store.add_attachment(&leaving, &own).unwrap();
+    let shared_hash = store.add_attachment(&leaving, &shared).unwrap();
+    assert_eq!(
+        store.add_attachment(&staying, &shared).unwrap(),
+        shared_hash
+    );
+    server_accepts_all(&mut store);
+    for hash in [own_hash, shared_hash] {
+        store.mark_uploaded(&hash).unwrap();
+    }
+
+    // At rest the photo is nowhere in the clear: not in its file, not in the database.
+    let files = dir.path().join("tablet.db-attachments");
+    let fragment = &own[1000..1064];
+    let mut listed: Vec<_> = std::fs::read_dir(&files).unwrap().flatten().collect();
+    assert_eq!(listed.len(), 2, "one file per distinct photo");
+    for f in &listed {
+        assert!(!contains_bytes(&std::fs::read(f.path()).unwrap(), fragment));
+    }
+    let (main, wal) = plaintext_of_files(&db);
+    assert!(!contains_bytes(&main, fragment) && !contains_bytes(&wal, fragment));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(KEY)))
+        .unwrap();
+    let own_key: Vec<u8> = conn
+        .query_row(
+            "SELECT key FROM attachments WHERE hash = ?1",
+            [&own_hash.0[..]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    drop(conn);
+    let (main, wal) = plaintext_of_files(&db);
+    assert!(
+        contains_bytes(&main, &own_key) || contains_bytes(&wal, &own_key),
+        "the check finds the per-photo key before the purge"
+    );
+
+    reassign(&mut store, &c, &[VILLAGE]);
+    let report = store.purge_out_of_scope().unwrap();
+    assert_eq!(report.purged, vec![leaving]);
+    listed = std::fs::read_dir(&files).unwrap().flatten().collect();
+    assert_eq!(
+        listed.len(),
+        1,
+        "only the photo a kept household references"
+    );
+    assert!(matches!(
+        store.attachment(&own_hash),
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(store.attachment(&shared_hash).unwrap(), shared);
+    let (main, wal) = plaintext_of_files(&db);
+    assert!(
+        !contains_bytes(&main, &own_key) && !contains_bytes(&wal, &own_key),
+        "the key of the purged photo is scrubbed"
+    );
+}
+
+#[test]
+fn an_attachment_file_altered_on_the_tablet_is_refused_not_returned() {
+    let c = county();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tablet.db");
+    let mut store = open(&db, &c.handler.id, &c);
+    let id = store
+        .create_household(ruhu_core::fixtures::household(73, VILLAGE, 2))
+        .unwrap()
+        .id;
+    let hash = store.add_attachment(&id, b"a thumbprint image").unwrap();
+    let file = std::fs::read_dir(dir.path().join("tablet.db-attachments"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&file, bytes).unwrap();
+    let err = store.attachment(&hash).unwrap_err();
+    assert!(err.to_string().contains("altered"), "{err}");
+}

@@ -12,6 +12,7 @@
 //! |---|---|
 //! | `store.rs` | `TabletStore`: open, households, exchange of changes |
 //! | `visits.rs` | `TabletStore`: signing key, trust, signed visits, lists, co-signing |
+//! | `attachments.rs` | `TabletStore`: photos and signature images in, bytes out by hash |
 //! | `cosign_receiver.rs` | `CoSignReceiver`: scanning a sealed record's QR codes |
 //! | `sync.rs` | `TabletStore`: enrollment, sync (then purge), refusals, rebase, local link |
 //! | `office.rs` | `TabletStore`: the team lead's office view, purging out-of-scope households |
@@ -22,6 +23,7 @@
 
 uniffi::setup_scaffolding!();
 
+mod attachments;
 mod cosign_receiver;
 mod error;
 mod key_store;

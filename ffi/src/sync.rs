@@ -116,6 +116,12 @@ pub struct SyncReportData {
     /// The purge that follows every successful sync (ADR 9): synced households outside the
     /// enrolled villages removed, others outside them kept with why. `None` when erased.
     pub purge: Option<PurgeReportData>,
+    /// Attachments uploaded in full, attachment bytes sent, attachments fetched for pulled
+    /// visits, and those the server could not give now (asked again next sync).
+    pub attachments_uploaded: u64,
+    pub attachment_bytes_sent: u64,
+    pub attachments_fetched: u64,
+    pub attachments_unavailable: u64,
 }
 
 /// A household the server rejected, held or flagged, with its reason.
@@ -223,6 +229,10 @@ impl TabletStore {
             config_serial: report.config_serial,
             erased: report.erased,
             purge,
+            attachments_uploaded: report.attachments_uploaded,
+            attachment_bytes_sent: report.attachment_bytes_sent,
+            attachments_fetched: report.attachments_fetched,
+            attachments_unavailable: report.attachments_unavailable,
         })
     }
 

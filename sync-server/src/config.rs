@@ -18,6 +18,8 @@ pub struct ServerConfig {
     /// The authority's public key file (default: `authority-public-key.json` in the data
     /// folder, if present).
     pub authority_public_key: Option<PathBuf>,
+    /// Largest attachment accepted, in bytes.
+    pub max_attachment_bytes: u64,
 }
 
 impl Default for ServerConfig {
@@ -28,6 +30,7 @@ impl Default for ServerConfig {
             tls: None,
             behind_tls_proxy: false,
             authority_public_key: None,
+            max_attachment_bytes: crate::attachments::files::DEFAULT_MAX_ATTACHMENT_BYTES,
         }
     }
 }
@@ -56,6 +59,17 @@ impl ServerConfig {
                     config.authority_public_key = Some(PathBuf::from(value("a file")?))
                 }
                 "--behind-tls-proxy" => config.behind_tls_proxy = true,
+                "--max-attachment-mb" => {
+                    let v = value("a size in MiB")?;
+                    let mb: u64 = v
+                        .parse()
+                        .ok()
+                        .filter(|mb| (1..=1024).contains(mb))
+                        .ok_or_else(|| {
+                            format!("--max-attachment-mb {v}: a whole number of MiB, 1 to 1024")
+                        })?;
+                    config.max_attachment_bytes = mb << 20;
+                }
                 "--help" | "-h" => return Err(USAGE.to_owned()),
                 other => return Err(format!("unknown argument {other}\n{USAGE}")),
             }
@@ -78,7 +92,7 @@ impl ServerConfig {
 /// Command-line help.
 pub const USAGE: &str = "usage: sync-server [--listen 127.0.0.1:8707] [--data-dir ruhu-server-data]
                    [--tls-cert cert.pem --tls-key key.pem] [--behind-tls-proxy]
-                   [--authority-public-key FILE]";
+                   [--authority-public-key FILE] [--max-attachment-mb 32]";
 
 #[cfg(test)]
 mod tests {

@@ -14,21 +14,25 @@
 //! | [`auth`] | the `Ruhu-Auth` request signature, clock and nonce checks |
 //! | `sync` | push (authorize, validate in parallel, commit) and pull (feed pages) |
 //! | `routes` | the HTTP handlers; `health` the health endpoint and request logging |
+//! | `checks` | checks of stored records (a visit verified with its attachments on disk) |
+//! | [`attachments`] | photo and signature-image uploads (chunked, resumable) and downloads |
 //! | [`authority`] | the county authority's documents (used by the `county-authority` command) |
 //! | [`tls`] | rustls (ring) serving |
 //!
 //! The server is a library: [`run`] and [`tls::run_tls`] take an already bound listener and a
 //! shutdown future, so tests start it on port 0; `main.rs` only parses arguments.
 
+pub mod attachments;
 pub mod auth;
 pub mod authority;
+mod checks;
 pub mod config;
 pub mod county;
 pub mod error;
 mod health;
 mod routes;
 pub mod storage;
-mod sync;
+pub(crate) mod sync;
 pub mod tls;
 
 use std::future::Future;
@@ -44,6 +48,7 @@ pub use config::ServerConfig;
 pub use routes::{MAX_SYNC_BODY, MAX_SYNC_MESSAGE};
 pub use storage::{FeedStore, ServerStorage};
 
+use attachments::files::AttachmentFiles;
 use county::CountyState;
 use storage::cache::DocCache;
 
@@ -71,6 +76,8 @@ pub struct AppState {
     pub cache: Arc<DocCache>,
     /// Serializes pushes (and configuration installs) within this process.
     pub push_lock: Arc<Mutex<()>>,
+    /// Attachment bytes (files beside the database).
+    pub attachments: Arc<AttachmentFiles>,
 }
 
 impl AppState {
@@ -78,6 +85,7 @@ impl AppState {
     pub fn new(
         storage: impl FeedStore + 'static,
         authority: Option<AuthorityPublicKey>,
+        attachments: AttachmentFiles,
     ) -> Result<Self, ServerError> {
         let storage: Arc<dyn FeedStore> = Arc::new(storage);
         let county = match (storage.config()?, &authority) {
@@ -103,6 +111,7 @@ impl AppState {
             county: Arc::new(RwLock::new(county)),
             cache: Arc::new(DocCache::new(DEFAULT_CACHED_HOUSEHOLDS)),
             push_lock: Arc::new(Mutex::new(())),
+            attachments: Arc::new(attachments),
         })
     }
 
@@ -150,7 +159,8 @@ pub fn open_state(config: &ServerConfig) -> Result<AppState, ServerError> {
     } else {
         None
     };
-    AppState::new(storage, authority)
+    let attachments = AttachmentFiles::open(&config.data_dir, config.max_attachment_bytes)?;
+    AppState::new(storage, authority, attachments)
 }
 
 /// The HTTP routes.
@@ -166,6 +176,16 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/sync",
             post(routes::sync).layer(DefaultBodyLimit::max(routes::MAX_SYNC_BODY)),
+        )
+        .route(
+            "/v1/attachments/status",
+            post(attachments::status).layer(DefaultBodyLimit::max(routes::MAX_CONFIG_BODY)),
+        )
+        .route(
+            "/v1/attachments/{hash}",
+            get(attachments::download)
+                .post(attachments::upload)
+                .layer(DefaultBodyLimit::max(attachments::MAX_CHUNK_BYTES)),
         )
         .layer(axum::middleware::from_fn(health::log_request))
         .with_state(state)

@@ -25,7 +25,7 @@ pub const MAX_SYNC_MESSAGE: usize = 128 << 20;
 /// Largest accepted configuration body.
 pub const MAX_CONFIG_BODY: usize = 16 << 20;
 
-fn body(result: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub(crate) fn body(result: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     result.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -39,7 +39,7 @@ fn body(result: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     })
 }
 
-fn current(state: &AppState) -> Result<Arc<CountyState>, ApiError> {
+pub(crate) fn current(state: &AppState) -> Result<Arc<CountyState>, ApiError> {
     state.county().ok_or_else(|| {
         ApiError::unavailable(
             "sync.no_config",
@@ -49,7 +49,7 @@ fn current(state: &AppState) -> Result<Arc<CountyState>, ApiError> {
 }
 
 /// Runs blocking work where a panic becomes a 500 instead of taking the server down.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     match tokio::task::spawn_blocking(move || catch_unwind(AssertUnwindSafe(work))).await {

@@ -36,7 +36,12 @@ async fn serves_health_on_loopback_and_shuts_down_gracefully() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(run(
         listener,
-        AppState::new(storage, None).unwrap(),
+        AppState::new(
+            storage,
+            None,
+            sync_server::attachments::files::AttachmentFiles::open(dir.path(), 1 << 20).unwrap(),
+        )
+        .unwrap(),
         async {
             let _ = stopped.await;
         },

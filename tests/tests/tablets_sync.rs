@@ -237,6 +237,19 @@ fn a_rejected_household_is_shown_with_its_reason_and_rebases_cleanly() {
     assert_eq!(seen, tablets[2].store.household(&h.id).unwrap().household);
 }
 
+/// Copies a folder (the server's database files and its attachments) recursively.
+fn copy_folder(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_folder(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
 #[test]
 fn a_server_restored_from_a_backup_forces_a_resync_and_loses_nothing() {
     let county = County::new();
@@ -260,10 +273,7 @@ fn a_server_restored_from_a_backup_forces_a_resync_and_loses_nothing() {
     // Back up the stopped server, keep working, then restore the backup.
     server.stop();
     let backup = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(data.path()).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), backup.path().join(entry.file_name())).unwrap();
-    }
+    copy_folder(data.path(), backup.path());
     server = Server::start_on(data.path(), &county, port);
     let second = a
         .store
@@ -276,13 +286,8 @@ fn a_server_restored_from_a_backup_forces_a_resync_and_loses_nothing() {
     b.sync().unwrap();
     let before_restore = server_feed(data.path()).0;
     server.stop();
-    for entry in std::fs::read_dir(data.path()).unwrap() {
-        std::fs::remove_file(entry.unwrap().path()).unwrap();
-    }
-    for entry in std::fs::read_dir(backup.path()).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), data.path().join(entry.file_name())).unwrap();
-    }
+    std::fs::remove_dir_all(data.path()).unwrap();
+    copy_folder(backup.path(), data.path());
     server = Server::start_on(data.path(), &county, port);
     assert!(
         server_feed(data.path()).0.len() < before_restore.len(),

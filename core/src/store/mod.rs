@@ -11,6 +11,7 @@
 //! - Every opening uses a fresh Automerge actor id, so a store restored from a copy can never
 //!   reuse one (ADR 0004).
 
+mod attachments;
 mod cache;
 pub(crate) mod chunks;
 pub(crate) mod index;
@@ -38,6 +39,7 @@ use crate::household::validate::validate_household;
 use crate::household::{
     Authorship, FieldConflict, Household, HouseholdDocument, NewHousehold, Relation,
 };
+pub use attachments::PendingUpload;
 use cache::DocumentCache;
 pub use index::{HouseholdSummary, ListFilter};
 pub use keystore::{FileKeyStore, KeyStore, KeyStoreError};
@@ -47,6 +49,9 @@ pub use purge::{KeptHousehold, PurgeReport};
 pub use rebase::RebaseOutcome;
 pub use sync_state::{HouseholdSyncStatus, IngestInputs, SyncCursor};
 pub use visit_index::VisitSummary;
+
+/// Default largest attachment: 32 MiB (a 20 MB photo fits).
+pub const DEFAULT_MAX_ATTACHMENT_BYTES: u64 = 32 << 20;
 
 /// How to open a store.
 #[derive(Debug, Clone)]
@@ -63,10 +68,13 @@ pub struct StoreConfig {
     pub cache_capacity: usize,
     /// The county's time zone, as an offset from UTC in seconds (China: +8 h).
     pub utc_offset_seconds: i32,
+    /// Largest attachment (photo, signature image) accepted, in bytes.
+    pub max_attachment_bytes: u64,
 }
 
 impl StoreConfig {
-    /// Defaults for a tablet: compact after 10 chunks, 64 cached documents, UTC+8.
+    /// Defaults for a tablet: compact after 10 chunks, 64 cached documents, UTC+8, attachments
+    /// up to [`DEFAULT_MAX_ATTACHMENT_BYTES`].
     pub fn new(path: impl Into<PathBuf>, store_id: &str, worker_id: &str) -> Self {
         Self {
             path: path.into(),
@@ -75,6 +83,7 @@ impl StoreConfig {
             compact_after_chunks: 10,
             cache_capacity: 64,
             utc_offset_seconds: 8 * 3600,
+            max_attachment_bytes: DEFAULT_MAX_ATTACHMENT_BYTES,
         }
     }
 }

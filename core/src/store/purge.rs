@@ -49,7 +49,7 @@ pub struct KeptHousehold {
 }
 
 /// Every table holding rows of one household, and its household column.
-const HOUSEHOLD_TABLES: [(&str, &str); 10] = [
+const HOUSEHOLD_TABLES: [(&str, &str); 11] = [
     ("document_chunks", "household_id"),
     ("members", "household_id"),
     ("visit_team", "household_id"),
@@ -59,6 +59,7 @@ const HOUSEHOLD_TABLES: [(&str, &str); 10] = [
     ("change_signatures", "household_id"),
     ("household_sync", "household_id"),
     ("rejected_changes", "household_id"),
+    ("attachment_refs", "household_id"),
     ("households", "id"),
 ];
 
@@ -146,10 +147,17 @@ impl Store {
                     .execute(params![id])?;
             }
         }
+        // Attachments no remaining household references: the row and its key go now (the
+        // file is unreadable from this commit on), the file right after.
+        tx.execute(
+            "DELETE FROM attachments WHERE hash NOT IN (SELECT hash FROM attachment_refs)",
+            [],
+        )?;
         tx.commit()?;
         for id in &report.purged {
             self.cache.evict(id);
         }
+        self.remove_unreferenced_attachment_files()?;
         Ok(())
     }
 

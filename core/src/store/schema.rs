@@ -10,7 +10,7 @@ use rusqlite::{Connection, Transaction};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const VERSION: i64 = 6;
+pub const VERSION: i64 = 7;
 
 /// Brings the database to [`VERSION`], or refuses a newer one.
 pub fn init(conn: &mut Connection) -> Result<()> {
@@ -51,6 +51,7 @@ pub(crate) fn upgrade(tx: &Transaction<'_>, from: i64, to: i64) -> Result<()> {
             // Rows queued before version 6 carry no bytes: a push reads those changes from
             // their documents.
             5 => tx.execute_batch(V6_OUTBOX_BYTES)?,
+            6 => tx.execute_batch(V7_ATTACHMENTS)?,
             _ => {
                 return Err(Error::SchemaTooNew {
                     found: version,
@@ -175,6 +176,27 @@ CREATE TABLE received_contents (
     bytes        BLOB NOT NULL,
     received_at  INTEGER NOT NULL
 ) WITHOUT ROWID;
+";
+
+/// Version 7: attachments (photos, signature images), content-addressed; each file is
+/// encrypted with its own key kept here (ADR 11).
+const V7_ATTACHMENTS: &str = "
+CREATE TABLE attachments (
+    hash       BLOB PRIMARY KEY,
+    size       INTEGER NOT NULL,
+    file       TEXT NOT NULL,
+    key        BLOB NOT NULL,
+    -- the server holds these bytes
+    uploaded   INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+-- Which households reference which attachments (one attachment may serve several).
+CREATE TABLE attachment_refs (
+    household_id TEXT NOT NULL,
+    hash         BLOB NOT NULL,
+    PRIMARY KEY (household_id, hash)
+) WITHOUT ROWID;
+CREATE INDEX attachment_refs_by_hash ON attachment_refs (hash);
 ";
 
 /// Version 6: a queued change keeps its bytes, so a push reads the outbox alone instead of

@@ -533,6 +533,7 @@ impl Store {
         }
         let has_conflicts = !cached.doc.conflicts()?.is_empty();
         let accepted = result.accepted.clone();
+        let attachments = result.new_attachments.clone();
         self.persist_with(&id, Some(has_conflicts), |tx| {
             for a in &accepted {
                 outbox::store_signature(tx, &id, &a.hash, &a.signed.signer, &a.signed.signature)?;
@@ -540,6 +541,12 @@ impl Store {
                     "INSERT OR IGNORE INTO actor_workers (actor, worker_id) VALUES (?1, ?2)",
                 )?
                 .execute(params![a.actor, a.author])?;
+            }
+            for hash in &attachments {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO attachment_refs (household_id, hash) VALUES (?1, ?2)",
+                )?
+                .execute(params![id, &hash.0[..]])?;
             }
             Ok(())
         })?;

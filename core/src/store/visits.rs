@@ -80,6 +80,20 @@ impl Store {
         visit_id: &str,
         details: &SealDetails,
     ) -> Result<SealedRevision> {
+        // A sealed record never references bytes this tablet cannot send (ADR 11).
+        for hash in &details.attachments {
+            if !self.has_attachment(hash)? {
+                return Err(Error::invalid(FieldError::new(
+                    "attachments",
+                    "attachment.missing",
+                    format!(
+                        "attachment {} is not stored on this tablet: add it first",
+                        hash.to_hex()
+                    ),
+                )));
+            }
+        }
+        self.reference_attachments(household_id, &details.attachments)?;
         let by = self.authorship();
         let cached = self.load(household_id)?;
         let sealed = document::seal(

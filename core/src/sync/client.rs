@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use super::envelope;
 use super::messages::{OutcomeKind, SyncRequest, SyncResponse, PROTOCOL_VERSION};
 use super::signatures::RequestAuth;
 use super::SignedCountyConfig;
+use super::{attachments, envelope};
 use crate::error::{Error, Result};
 use crate::signing::revocation::RevocationReason;
 use crate::store::{Store, SyncCursor};
@@ -52,6 +52,9 @@ pub struct SyncSettings {
     pub max_round_trips: u32,
     /// Send requests compressed (see [`envelope`]); the server then compresses its answer.
     pub compress: bool,
+    /// Attachment bytes per upload request (an upload cut off resumes from the last chunk the
+    /// server acknowledged).
+    pub attachment_chunk_bytes: usize,
 }
 
 impl Default for SyncSettings {
@@ -62,6 +65,7 @@ impl Default for SyncSettings {
             push_limit_bytes: 8 << 20,
             max_round_trips: 64,
             compress: true,
+            attachment_chunk_bytes: 1 << 20,
         }
     }
 }
@@ -82,9 +86,15 @@ pub struct SyncReport {
     pub config_serial: u64,
     /// The worker left the post: the final push went through and the tablet erased its data.
     pub erased: bool,
+    /// Attachments uploaded in full in this sync, and the attachment bytes sent.
+    pub attachments_uploaded: u64,
+    pub attachment_bytes_sent: u64,
+    /// Attachments fetched for pulled visits, and those the server could not give now.
+    pub attachments_fetched: u64,
+    pub attachments_unavailable: u64,
 }
 
-fn sync_error(code: &str, detail: impl Into<String>, retry: Option<u32>) -> Error {
+pub(super) fn sync_error(code: &str, detail: impl Into<String>, retry: Option<u32>) -> Error {
     Error::Sync {
         code: code.to_owned(),
         detail: detail.into(),
@@ -99,6 +109,8 @@ pub fn sync(
     settings: &SyncSettings,
 ) -> Result<SyncReport> {
     let mut report = SyncReport::default();
+    // Attachments first: the server holds changes whose sealed visits list bytes it lacks.
+    attachments::upload_pending(store, transport, settings, &mut report)?;
     let mut push = store.pending_push(settings.push_limit_bytes)?;
     let inputs = store.ingest_inputs()?;
     let mut inputs_serial = store.config_serial()?;
@@ -124,6 +136,9 @@ pub fn sync(
         report.pushed_changes += push.iter().map(|g| g.changes.len() as u64).sum::<u64>();
         store.acknowledge_push(&push, &response.outcomes)?;
         for o in &response.outcomes {
+            if o.code == "sync.missing_attachments" {
+                store.requeue_attachments(&o.household_id)?;
+            }
             let kind = match o.kind {
                 OutcomeKind::Rejected => "rejected",
                 OutcomeKind::Held => "held",
@@ -173,6 +188,7 @@ pub fn sync(
             push.clear();
         }
     }
+    attachments::fetch_wanted(store, transport, &mut report)?;
     report.config_serial = store.config_serial()?;
     report.erased = erase_if_left_post(store)?;
     Ok(report)
@@ -205,7 +221,7 @@ pub fn fetch_config(store: &mut Store, transport: &dyn Transport) -> Result<u64>
     store.install_county_config(&signed, Utc::now())
 }
 
-fn send(
+pub(super) fn send(
     store: &mut Store,
     transport: &dyn Transport,
     method: &str,

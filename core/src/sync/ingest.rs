@@ -21,8 +21,9 @@ use super::signatures::verify_change;
 use crate::household::{read_own_fields, Household};
 use crate::signing::attestation::Trust;
 use crate::signing::certificate::WorkerCertificate;
-use crate::visit::document_read::{read_raw, signature_entry_keys, visit_ids};
-use crate::visit::integrity::visit_problems;
+use crate::visit::content::ContentHash;
+use crate::visit::document_read::{read_raw, sealed_entry_keys, signature_entry_keys, visit_ids};
+use crate::visit::integrity::{sealed_attachments, visit_problems};
 use crate::visit::policy::VisitPolicy;
 use crate::visit::verify::{verify_raw, SignerVerdict};
 
@@ -82,6 +83,9 @@ pub struct Ingested {
     pub village_code: Option<String>,
     /// The household's own fields after ingesting, when changes were accepted.
     pub household: Option<Household>,
+    /// The attachments listed by the sealed entries these changes added (sorted, unique):
+    /// a server holds the changes until it has their bytes; a tablet fetches them.
+    pub new_attachments: Vec<ContentHash>,
 }
 
 fn sha256(bytes: &[u8]) -> [u8; 32] {
@@ -221,7 +225,10 @@ pub fn ingest(
         return out;
     }
     let household = match check_household(doc, &fork, household_id, &kept, ctx) {
-        Ok(household) => household,
+        Ok((household, attachments)) => {
+            out.new_attachments = attachments;
+            household
+        }
         Err((code, detail)) => {
             out.rejection = Some((code, detail));
             return out;
@@ -284,7 +291,7 @@ fn check_household(
     household_id: &str,
     kept: &[(Change, SignedChange, &WorkerCertificate)],
     ctx: &IngestContext<'_>,
-) -> Result<Household, (&'static str, String)> {
+) -> Result<(Household, Vec<ContentHash>), (&'static str, String)> {
     let ids = after
         .get_all(ROOT, "id")
         .map_err(|e| ("sync.not_a_household", e.to_string()))?;
@@ -313,10 +320,15 @@ fn check_household(
         }
     }
     let old_keys = signature_keys(before);
+    let mut attachments = BTreeSet::new();
     for visit_id in visit_ids(after).map_err(|e| ("sync.visits", e.to_string()))? {
         let raw = read_raw(after, &visit_id).map_err(|e| ("sync.visits", e.to_string()))?;
         if let Some(problem) = visit_problems(&raw, &visit_id).into_iter().next() {
             return Err(("sync.sealed_entry_altered", problem));
+        }
+        let old_sealed = sealed_entry_keys(before, &visit_id);
+        for (key, _) in raw.sealed.iter().filter(|(k, _)| !old_sealed.contains(k)) {
+            attachments.extend(sealed_attachments(&raw, &visit_id, key));
         }
         let is_new = |key: &String| !old_keys.contains(&(visit_id.clone(), key.clone()));
         if !raw.signatures.iter().any(|(key, _)| is_new(key)) {
@@ -335,7 +347,7 @@ fn check_household(
             }
         }
     }
-    Ok(household)
+    Ok((household, attachments.into_iter().collect()))
 }
 
 /// (visit id, signature key) of every signature entry, read without decoding the entries.

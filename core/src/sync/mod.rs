@@ -3,6 +3,7 @@
 //! household's incoming changes must pass before they are accepted. The HTTP transport is
 //! not here: tablets reach the server through a transport interface.
 
+mod attachments;
 pub mod client;
 pub mod codec;
 pub mod county_config;

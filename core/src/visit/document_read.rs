@@ -193,10 +193,19 @@ fn read_entry(
 
 /// The keys of a visit's signature entries (of every concurrent signatures map), not decoded.
 pub(crate) fn signature_entry_keys(doc: &AutoCommit, visit_id: &str) -> Vec<String> {
+    entry_keys(doc, visit_id, "signatures")
+}
+
+/// The keys (content hashes) of a visit's sealed entries, not decoded.
+pub(crate) fn sealed_entry_keys(doc: &AutoCommit, visit_id: &str) -> Vec<String> {
+    entry_keys(doc, visit_id, "sealed")
+}
+
+fn entry_keys(doc: &AutoCommit, visit_id: &str, section: &str) -> Vec<String> {
     let Ok(Some(visit)) = find_visit(doc, visit_id) else {
         return Vec::new();
     };
-    child_maps(doc, &visit, "signatures")
+    child_maps(doc, &visit, section)
         .unwrap_or_default()
         .iter()
         .flat_map(|map| doc.keys(map).collect::<Vec<_>>())

@@ -96,6 +96,16 @@ pub fn check_integrity(doc: &AutoCommit) -> Result<Vec<String>> {
     Ok(problems)
 }
 
+/// The attachments listed by the intact sealed entry `key` of a visit already read.
+pub(crate) fn sealed_attachments(raw: &RawVisit, visit_id: &str, key: &str) -> Vec<ContentHash> {
+    raw.sealed
+        .iter()
+        .filter(|(k, _)| k == key)
+        .filter_map(|(k, values)| check_entry(raw, visit_id, k, values).ok())
+        .flat_map(|(_, content)| content.attachments)
+        .collect()
+}
+
 /// [`check_integrity`] of one visit already read.
 pub(crate) fn visit_problems(raw: &RawVisit, visit_id: &str) -> Vec<String> {
     let mut problems: Vec<String> = raw

@@ -15,6 +15,7 @@
 //! | [`cosign`] | co-signing in the household with no network: QR chunks and responses |
 //! | [`error`] | refusals, with stable codes |
 
+pub mod attachment_check;
 pub mod content;
 pub mod cosign;
 pub mod document;

@@ -205,7 +205,7 @@ pub fn details(previous: Option<ContentHash>) -> SealDetails {
             }),
         },
         visited_at: t(2024, 5, 6, 9),
-        attachments: vec![ContentHash([0xaa; 32]), ContentHash([0x11; 32])],
+        attachments: Vec::new(),
         scoring: None,
         emergency_remote: None,
     }

@@ -168,8 +168,14 @@ try {
         AnswerData("reason", "\"家庭人均收入低于当地农村低保标准。\""),
     )
     handler.store.editVisitDraft(hh, visitId, answers)
+    // A photo of the household's documents: bytes in, a hash out (kept encrypted in the store).
+    val photo = ByteArray(250_000) { ((it * 31) % 251).toByte() }
+    val photoHash = handler.store.addAttachment(hh, photo)
+    check(handler.store.addAttachment(hh, photo) == photoHash) { "the same photo is stored once" }
+    assertThrows<FfiException.InvalidInput>("an empty attachment") { handler.store.addAttachment(hh, ByteArray(0)) }
     val sealed = handler.store.sealVisit(hh, visitId, SealData(
         place = PlaceData(villageCode = village, address = "一组 12 号", gps = null), visitedAtUnix = 1_795_000_000,
+        attachmentHashesHex = listOf(photoHash),
     ))
     val hash = sealed.contentHashHex
     handler.store.signVisit(hh, visitId, hash, "case_handler", "device")
@@ -191,11 +197,15 @@ try {
     // --- sync with the server ----------------------------------------------------------------
     check(handler.store.unsyncedChanges().changes > 0uL)
     val pushed = handler.sync()
-    check(pushed.roundTrips == 1u && pushed.notAccepted.isEmpty() && pushed.pushedChanges > 0uL) { "$pushed" }
+    // The photo goes first (a status request, then one chunk), then the one sync round trip.
+    check(pushed.roundTrips == 3u && pushed.notAccepted.isEmpty() && pushed.pushedChanges > 0uL) { "$pushed" }
+    check(pushed.attachmentsUploaded == 1uL && pushed.attachmentBytesSent == photo.size.toULong()) { "$pushed" }
     check(handler.store.unsyncedChanges().changes == 0uL)
     for (t in listOf(leader, cadre, supervisor)) {
         val pulled = t.sync()
-        check(pulled.roundTrips == 1u && pulled.pulledChanges > 0uL && pulled.refusedPulled == 0uL) { "${t.workerId}: $pulled" }
+        // The sync round trip, then the photo the pulled visit lists.
+        check(pulled.roundTrips == 2u && pulled.pulledChanges > 0uL && pulled.refusedPulled == 0uL) { "${t.workerId}: $pulled" }
+        check(pulled.attachmentsFetched == 1uL && t.store.attachment(photoHash).contentEquals(photo)) { "${t.workerId}: $pulled" }
     }
     val onSupervisor = supervisor.store.verifyVisit(hh, visitId)
     check(onSupervisor.status == "complete" && onSupervisor.signers.map { it.workerId }.toSet() == setOf("w-leader", "w-cadre", "w-handler")) { "$onSupervisor" }
@@ -203,7 +213,7 @@ try {
     check(leader.store.visitsComplete(village).single().visitId == visitId)
     val again = handler.sync()
     check(again.roundTrips == 1u && again.pushedChanges == 0uL && again.pulledChanges == 0uL && again.bytesReceived < 2048uL) { "$again" }
-    ok("synced through the server: pushed ${pushed.pushedChanges} changes in ${pushed.bytesSent} bytes; the supervisor's tablet verifies the visit as complete; a quiet reconnect is one round trip of ${again.bytesSent + again.bytesReceived} bytes")
+    ok("synced through the server: pushed ${pushed.pushedChanges} changes and a ${photo.size}-byte photo in ${pushed.bytesSent} bytes; the supervisor's tablet verifies the visit as complete; a quiet reconnect is one round trip of ${again.bytesSent + again.bytesReceived} bytes")
 
     // --- an edit on one tablet reaches the others; restart resumes signing ------------------
     val view = cadre.store.household(hh)

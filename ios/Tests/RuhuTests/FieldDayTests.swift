@@ -18,7 +18,7 @@
 // script warns when a script has changed since):
 //   smoke.kts    sha256:e3ed320865c68891176b06ee82af01797007d09f5dc0f118a6a2e4aef4d58067
 //   cosign.kts   sha256:d32cd7507d5c0ce458502f3c57f7bc7d0472a0848987728373cb759027b1956e
-//   fieldday.kts sha256:f54726c14f4400d8dd53bb574d285d83880aa9e73540e6a87f166815418806c4
+//   fieldday.kts sha256:d93a2ec8310fc11765e053a8d2f4383424ea5d1d59e34b62d53817c818b5f61b
 
 import Foundation
 import Ruhu
@@ -787,8 +787,14 @@ extension FieldDayTests {
             AnswerData(key: "reason", valueJson: "\"家庭人均收入低于当地农村低保标准。\""),
         ]
         _ = try handler.store.editVisitDraft(householdId: hh, visitId: visitId, answers: answers)
+        // A photo of the household's documents: bytes in, a hash out (kept encrypted in the store).
+        let photo = Data((0..<250_000).map { UInt8(($0 * 31) % 251) })
+        let photoHash = try handler.store.addAttachment(householdId: hh, bytes: photo)
+        try check(handler.store.addAttachment(householdId: hh, bytes: photo) == photoHash, "the same photo is stored once")
+        try assertThrows("an empty attachment", .invalidInput) { try handler.store.addAttachment(householdId: hh, bytes: Data()) }
         let sealed = try handler.store.sealVisit(householdId: hh, visitId: visitId, details: SealData(
-            place: PlaceData(villageCode: village, address: "一组 12 号", gps: nil), visitedAtUnix: 1_795_000_000
+            place: PlaceData(villageCode: village, address: "一组 12 号", gps: nil), visitedAtUnix: 1_795_000_000,
+            attachmentHashesHex: [photoHash]
         ))
         let hash = sealed.contentHashHex
         try handler.store.signVisit(householdId: hh, visitId: visitId, contentHashHex: hash, role: "case_handler", keyId: "device")
@@ -811,11 +817,15 @@ extension FieldDayTests {
         // --- sync with the server ---------------------------------------------------------
         try check(handler.store.unsyncedChanges().changes > 0)
         let pushed = try handler.sync()
-        try check(pushed.roundTrips == 1 && pushed.notAccepted.isEmpty && pushed.pushedChanges > 0, "\(pushed)")
+        // The photo goes first (a status request, then one chunk), then the one sync round trip.
+        try check(pushed.roundTrips == 3 && pushed.notAccepted.isEmpty && pushed.pushedChanges > 0, "\(pushed)")
+        try check(pushed.attachmentsUploaded == 1 && pushed.attachmentBytesSent == UInt64(photo.count), "\(pushed)")
         try check(handler.store.unsyncedChanges().changes == 0)
         for t in [leader, cadre, supervisor] {
             let pulled = try t.sync()
-            try check(pulled.roundTrips == 1 && pulled.pulledChanges > 0 && pulled.refusedPulled == 0, "\(t.workerId): \(pulled)")
+            // The sync round trip, then the photo the pulled visit lists.
+            try check(pulled.roundTrips == 2 && pulled.pulledChanges > 0 && pulled.refusedPulled == 0, "\(t.workerId): \(pulled)")
+            try check(pulled.attachmentsFetched == 1 && t.store.attachment(hashHex: photoHash) == photo, "\(t.workerId): \(pulled)")
         }
         let onSupervisor = try supervisor.store.verifyVisit(householdId: hh, visitId: visitId)
         try check(onSupervisor.status == "complete" && Set(onSupervisor.signers.compactMap { $0.workerId }) == ["w-leader", "w-cadre", "w-handler"], "\(onSupervisor)")
@@ -823,7 +833,7 @@ extension FieldDayTests {
         try check(leader.store.visitsComplete(villageCode: village).single().visitId == visitId)
         let again = try handler.sync()
         try check(again.roundTrips == 1 && again.pushedChanges == 0 && again.pulledChanges == 0 && again.bytesReceived < 2048, "\(again)")
-        ok("synced through the server: pushed \(pushed.pushedChanges) changes in \(pushed.bytesSent) bytes; the supervisor's tablet verifies the visit as complete; a quiet reconnect is one round trip of \(again.bytesSent + again.bytesReceived) bytes")
+        ok("synced through the server: pushed \(pushed.pushedChanges) changes and a \(photo.count)-byte photo in \(pushed.bytesSent) bytes; the supervisor's tablet verifies the visit as complete; a quiet reconnect is one round trip of \(again.bytesSent + again.bytesReceived) bytes")
 
         // --- an edit on one tablet reaches the others; restart resumes signing ------------
         let view = try cadre.store.household(householdId: hh)

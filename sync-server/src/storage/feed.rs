@@ -173,6 +173,12 @@ fn append_household(
         )?
         .execute(params![h.household_id, last_seq, bytes])?;
     }
+    for hash in &h.attachments {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO attachment_refs (hash, household_id) VALUES (?1, ?2)",
+        )?
+        .execute(params![&hash[..], h.household_id])?;
+    }
     tx.prepare_cached("DELETE FROM resident_ids WHERE household_id = ?1")?
         .execute([&h.household_id])?;
     for (member_id, id_number) in &h.resident_ids {
@@ -210,6 +216,28 @@ fn append_household(
         .last_seqs
         .insert(h.household_id.clone(), to_u64(last_seq));
     Ok(())
+}
+
+/// See [`super::FeedStore::attachment_in_scope`].
+pub(super) fn attachment_in_scope(
+    conn: &Connection,
+    hash: &[u8; 32],
+    scope: &PullScope,
+) -> Result<Option<String>, ServerError> {
+    let households: Vec<(String, String, String)> = conn
+        .prepare_cached(
+            "SELECT h.id, h.village_code, h.county_code FROM attachment_refs r
+             JOIN households h ON h.id = r.household_id WHERE r.hash = ?1 ORDER BY h.id",
+        )?
+        .query_map([&hash[..]], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(households
+        .into_iter()
+        .find(|(_, village, county)| match scope {
+            PullScope::Villages(villages) => villages.contains(village),
+            PullScope::County(c) => c == county,
+        })
+        .map(|(id, _, _)| id))
 }
 
 /// A page of the feed in `scope` after `after` (see [`super::FeedStore::pull`]).

@@ -68,6 +68,8 @@ pub struct HouseholdCommit {
     pub resident_ids: Vec<(String, String)>,
     /// A `save()` of the household after these changes, to store as its snapshot.
     pub snapshot: Option<Vec<u8>>,
+    /// Attachments the new sealed visits reference (the server holds their bytes).
+    pub attachments: Vec<[u8; 32]>,
 }
 
 /// A row of the access log.
@@ -208,6 +210,12 @@ pub trait FeedStore: Send + Sync + std::fmt::Debug {
         limit_bytes: u64,
         skip: &HashSet<[u8; 32]>,
     ) -> Result<Pulled, ServerError>;
+    /// A household in `scope` that references the attachment, if any.
+    fn attachment_in_scope(
+        &self,
+        hash: &[u8; 32],
+        scope: &PullScope,
+    ) -> Result<Option<String>, ServerError>;
     /// Appends access log rows.
     fn log_access(&self, rows: &[AccessRow], at: i64) -> Result<(), ServerError>;
     /// Records a request nonce; `false` if it was seen before. Forgets expired nonces.
@@ -351,6 +359,14 @@ impl FeedStore for ServerStorage {
         records::log_access(&tx, access, received_at)?;
         tx.commit()?;
         Ok(committed)
+    }
+
+    fn attachment_in_scope(
+        &self,
+        hash: &[u8; 32],
+        scope: &PullScope,
+    ) -> Result<Option<String>, ServerError> {
+        feed::attachment_in_scope(&*self.reader()?, hash, scope)
     }
 
     fn pull(

@@ -6,7 +6,7 @@ use rusqlite::{Connection, Transaction};
 use crate::ServerError;
 
 /// Schema version written by this code.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Version 1: the server's metadata (its epoch).
 const V1: &str =
@@ -138,7 +138,24 @@ fn v3(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
-const STEPS: [Step; 3] = [|tx| tx.execute_batch(V1), |tx| tx.execute_batch(V2), v3];
+/// Version 4: which households reference which attachments (photos, signature images) by
+/// their sealed visits; a worker may fetch an attachment only through a household in scope.
+/// The attachment bytes are files beside the database (`attachments/`).
+const V4: &str = "
+CREATE TABLE attachment_refs (
+    hash BLOB NOT NULL,
+    household_id TEXT NOT NULL REFERENCES households (id),
+    PRIMARY KEY (hash, household_id)
+) WITHOUT ROWID;
+CREATE INDEX attachment_refs_household ON attachment_refs (household_id);
+";
+
+const STEPS: [Step; 4] = [
+    |tx| tx.execute_batch(V1),
+    |tx| tx.execute_batch(V2),
+    v3,
+    |tx| tx.execute_batch(V4),
+];
 
 /// Brings the database to [`SCHEMA_VERSION`] (refusing a newer one).
 pub fn migrate(conn: &mut Connection) -> Result<(), ServerError> {

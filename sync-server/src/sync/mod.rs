@@ -21,7 +21,7 @@ pub const MIN_PULL_BYTES: u64 = 1024;
 pub const MAX_PULL_BYTES: u64 = 32 << 20;
 
 /// The worker's read scope and the `cursor_villages` that name it.
-fn scope_of(requester: &Requester) -> (PullScope, Vec<String>) {
+pub(crate) fn scope_of(requester: &Requester) -> (PullScope, Vec<String>) {
     match &requester.certificate.scope {
         Scope::Villages(villages) => {
             let mut sorted = villages.clone();

@@ -294,6 +294,27 @@ pub fn push(
             state.cache.put(id, done.cached);
             continue;
         }
+        // Changes whose new sealed visits list attachments the server lacks wait for them:
+        // never accepted with a dangling reference. Nothing is stored; the document in
+        // memory holds the changes, so it is not cached.
+        let missing: Vec<String> = ingested
+            .new_attachments
+            .iter()
+            .filter(|h| !state.attachments.has(&h.0))
+            .map(|h| h.to_hex())
+            .collect();
+        if ingested.rejection.is_none() && !ingested.accepted.is_empty() && !missing.is_empty() {
+            result.outcomes.push(outcome(
+                &id,
+                OutcomeKind::Held,
+                "sync.missing_attachments",
+                format!(
+                    "waiting for attachment(s) {}: upload them, then push again",
+                    missing.join(", ")
+                ),
+            ));
+            continue;
+        }
         if let Some((code, detail)) = ingested.rejection {
             access.push(access_row(&id, "push_refused", done.raw.len()));
             let mut o = outcome(&id, OutcomeKind::Rejected, code, detail);
@@ -369,6 +390,7 @@ pub fn push(
                 .map(|(member_id, m)| (member_id.clone(), m.id_number.clone()))
                 .collect(),
             snapshot,
+            attachments: ingested.new_attachments.iter().map(|h| h.0).collect(),
         };
         commits.push((commit, cached));
     }

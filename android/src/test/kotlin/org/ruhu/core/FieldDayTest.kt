@@ -17,7 +17,7 @@
 // script warns when a script has changed since):
 //   smoke.kts    sha256:e3ed320865c68891176b06ee82af01797007d09f5dc0f118a6a2e4aef4d58067
 //   cosign.kts   sha256:d32cd7507d5c0ce458502f3c57f7bc7d0472a0848987728373cb759027b1956e
-//   fieldday.kts sha256:f54726c14f4400d8dd53bb574d285d83880aa9e73540e6a87f166815418806c4
+//   fieldday.kts sha256:d93a2ec8310fc11765e053a8d2f4383424ea5d1d59e34b62d53817c818b5f61b
 package org.ruhu.core
 
 import org.junit.Test
@@ -551,8 +551,14 @@ class FieldDayTest {
                 AnswerData("reason", "\"家庭人均收入低于当地农村低保标准。\""),
             )
             handler.store.editVisitDraft(hh, visitId, answers)
+            // A photo of the household's documents: bytes in, a hash out (kept encrypted in the store).
+            val photo = ByteArray(250_000) { ((it * 31) % 251).toByte() }
+            val photoHash = handler.store.addAttachment(hh, photo)
+            check(handler.store.addAttachment(hh, photo) == photoHash) { "the same photo is stored once" }
+            assertThrows<FfiException.InvalidInput>("an empty attachment") { handler.store.addAttachment(hh, ByteArray(0)) }
             val sealed = handler.store.sealVisit(hh, visitId, SealData(
                 place = PlaceData(villageCode = village, address = "一组 12 号", gps = null), visitedAtUnix = 1_795_000_000,
+                attachmentHashesHex = listOf(photoHash),
             ))
             val hash = sealed.contentHashHex
             handler.store.signVisit(hh, visitId, hash, "case_handler", "device")
@@ -574,11 +580,15 @@ class FieldDayTest {
             // --- sync with the server ---------------------------------------------------------
             check(handler.store.unsyncedChanges().changes > 0uL)
             val pushed = handler.sync()
-            check(pushed.roundTrips == 1u && pushed.notAccepted.isEmpty() && pushed.pushedChanges > 0uL) { "$pushed" }
+            // The photo goes first (a status request, then one chunk), then the one sync round trip.
+            check(pushed.roundTrips == 3u && pushed.notAccepted.isEmpty() && pushed.pushedChanges > 0uL) { "$pushed" }
+            check(pushed.attachmentsUploaded == 1uL && pushed.attachmentBytesSent == photo.size.toULong()) { "$pushed" }
             check(handler.store.unsyncedChanges().changes == 0uL)
             for (t in listOf(leader, cadre, supervisor)) {
                 val pulled = t.sync()
-                check(pulled.roundTrips == 1u && pulled.pulledChanges > 0uL && pulled.refusedPulled == 0uL) { "${t.workerId}: $pulled" }
+                // The sync round trip, then the photo the pulled visit lists.
+                check(pulled.roundTrips == 2u && pulled.pulledChanges > 0uL && pulled.refusedPulled == 0uL) { "${t.workerId}: $pulled" }
+                check(pulled.attachmentsFetched == 1uL && t.store.attachment(photoHash).contentEquals(photo)) { "${t.workerId}: $pulled" }
             }
             val onSupervisor = supervisor.store.verifyVisit(hh, visitId)
             check(onSupervisor.status == "complete" && onSupervisor.signers.map { it.workerId }.toSet() == setOf("w-leader", "w-cadre", "w-handler")) { "$onSupervisor" }
@@ -586,7 +596,7 @@ class FieldDayTest {
             check(leader.store.visitsComplete(village).single().visitId == visitId)
             val again = handler.sync()
             check(again.roundTrips == 1u && again.pushedChanges == 0uL && again.pulledChanges == 0uL && again.bytesReceived < 2048uL) { "$again" }
-            ok("synced through the server: pushed ${pushed.pushedChanges} changes in ${pushed.bytesSent} bytes; the supervisor's tablet verifies the visit as complete; a quiet reconnect is one round trip of ${again.bytesSent + again.bytesReceived} bytes")
+            ok("synced through the server: pushed ${pushed.pushedChanges} changes and a ${photo.size}-byte photo in ${pushed.bytesSent} bytes; the supervisor's tablet verifies the visit as complete; a quiet reconnect is one round trip of ${again.bytesSent + again.bytesReceived} bytes")
 
             // --- an edit on one tablet reaches the others; restart resumes signing ------------
             val view = cadre.store.household(hh)
