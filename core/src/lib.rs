@@ -73,6 +73,7 @@ pub mod fixtures;
 pub mod household;
 pub mod resident_id;
 pub mod signing;
+pub mod standards;
 pub mod store;
 pub mod sync;
 pub mod visit;
