@@ -226,6 +226,7 @@ impl Server {
         let state = open_state(&config).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            .thread_name("sync-server")
             .enable_all()
             .build()
             .unwrap();
