@@ -68,6 +68,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod calendar;
 pub mod error;
 pub mod fixtures;
 pub mod household;
