@@ -71,6 +71,7 @@
 pub mod calendar;
 pub mod error;
 pub mod fixtures;
+pub mod forms;
 pub mod household;
 pub mod resident_id;
 pub mod signing;
