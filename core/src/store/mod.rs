@@ -13,6 +13,7 @@
 
 mod attachments;
 mod cache;
+mod cases;
 pub(crate) mod chunks;
 pub(crate) mod index;
 pub mod keystore;
