@@ -24,7 +24,7 @@ use ruhu_core::signing::wire::whole_seconds;
 use ruhu_core::sync::county_config::parse_version;
 use ruhu_core::sync::enrollment::ENROLLMENT_FORMAT;
 pub use ruhu_core::sync::enrollment::{AuthorityPublicKey, EnrollmentBundle};
-use ruhu_core::sync::{CountyConfig, SignedCountyConfig};
+use ruhu_core::sync::{CountyConfig, CountyData, SignedCountyConfig};
 use ruhu_core::visit::policy::VisitPolicy;
 use serde::{Deserialize, Serialize};
 
@@ -275,6 +275,7 @@ impl Authority {
             visit_policy: request.policy,
             certificates: request.certificates,
             revocations: request.revocations,
+            data: request.data,
         }
         .sign(&self.key)
         .map_err(invalid)
@@ -344,6 +345,8 @@ pub struct ConfigRequest {
     pub policy: VisitPolicy,
     pub certificates: Vec<SignedCertificate>,
     pub revocations: Option<SignedRevocationList>,
+    /// Form templates, standards, calendar, time zone.
+    pub data: CountyData,
 }
 
 /// Files under `dir` (a few levels deep) that hold a private key: an authority key file, a

@@ -89,6 +89,16 @@ impl County {
         certificates: Vec<SignedCertificate>,
         revocations: Option<ruhu_core::signing::revocation::SignedRevocationList>,
     ) -> String {
+        self.config_json_with(certificates, revocations, Default::default())
+    }
+
+    /// [`Self::config_json`] with the county's working data.
+    pub fn config_json_with(
+        &self,
+        certificates: Vec<SignedCertificate>,
+        revocations: Option<ruhu_core::signing::revocation::SignedRevocationList>,
+        data: ruhu_core::sync::CountyData,
+    ) -> String {
         self.serial.set(self.serial.get() + 1);
         let signed = self
             .authority
@@ -100,6 +110,7 @@ impl County {
                     policy: VisitPolicy::default(),
                     certificates,
                     revocations,
+                    data,
                 },
                 Utc::now() - Duration::hours(1),
             )

@@ -15,6 +15,7 @@ mod attachments;
 mod cache;
 mod cases;
 pub(crate) mod chunks;
+mod county_data;
 pub(crate) mod index;
 pub mod keystore;
 mod office;

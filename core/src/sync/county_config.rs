@@ -4,7 +4,8 @@
 //! It carries the worker certificates, the revocation list, the roles each visit purpose
 //! requires, the minimum app version, and a serial number: a tablet refuses a configuration
 //! that is unsigned, signed by another key, older (lower serial) than the one it holds, or past
-//! its expiry. Templates, rubrics, standards and calendars will join it as they are built.
+//! its expiry. It also carries the county's working data ([`CountyData`]: form templates,
+//! standards, the working-day calendar, the time zone), validated like the rest.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,8 @@ use crate::signing::certificate::SignedCertificate;
 use crate::signing::keys::{verify, PublicKey, SigningKeyPair, SIGNATURE_LEN};
 use crate::signing::revocation::SignedRevocationList;
 use crate::visit::policy::VisitPolicy;
+
+use super::county_data::CountyData;
 
 /// Domain separation of configuration signatures.
 pub const CONFIG_CONTEXT: &[u8] = b"ruhu/county-config/v1\0";
@@ -40,6 +43,10 @@ pub struct CountyConfig {
     pub visit_policy: VisitPolicy,
     pub certificates: Vec<SignedCertificate>,
     pub revocations: Option<SignedRevocationList>,
+    /// Form templates, standards, calendar, time zone (left out when empty, so
+    /// configurations without them keep their bytes).
+    #[serde(default, skip_serializing_if = "CountyData::is_empty")]
+    pub data: CountyData,
 }
 
 /// A configuration as it travels: canonical body and the authority's signature.
@@ -87,6 +94,7 @@ fn signed_message(body: &[u8]) -> Vec<u8> {
 impl CountyConfig {
     /// Signs the configuration with the authority key (the authority command does this).
     pub fn sign(&self, authority: &SigningKeyPair) -> Result<SignedCountyConfig, ConfigError> {
+        self.data.check().map_err(ConfigError::Malformed)?;
         let body_bytes =
             to_canonical_bytes_of(self).map_err(|e| ConfigError::Malformed(e.to_string()))?;
         let signature = authority.sign(&signed_message(&body_bytes));
@@ -110,8 +118,10 @@ impl SignedCountyConfig {
         ) {
             return Err(ConfigError::BadSignature);
         }
-        from_canonical_bytes(&self.body_bytes, MAX_CONFIG_BYTES)
-            .map_err(|e| ConfigError::Malformed(e.to_string()))
+        let config: CountyConfig = from_canonical_bytes(&self.body_bytes, MAX_CONFIG_BYTES)
+            .map_err(|e| ConfigError::Malformed(e.to_string()))?;
+        config.data.check().map_err(ConfigError::Malformed)?;
+        Ok(config)
     }
 
     /// What a tablet does with an offered configuration: verify, then refuse one that is
@@ -166,6 +176,7 @@ mod tests {
             visit_policy: VisitPolicy::default(),
             certificates: Vec::new(),
             revocations: None,
+            data: CountyData::default(),
         }
     }
 

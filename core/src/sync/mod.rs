@@ -7,6 +7,7 @@ mod attachments;
 pub mod client;
 pub mod codec;
 pub mod county_config;
+pub mod county_data;
 pub mod enrollment;
 pub mod envelope;
 pub mod ingest;
@@ -14,6 +15,7 @@ pub mod messages;
 pub mod signatures;
 
 pub use county_config::{ConfigError, CountyConfig, SignedCountyConfig};
+pub use county_data::CountyData;
 pub use messages::{
     Cursor, HouseholdChanges, HouseholdOutcome, OutcomeKind, SignedChange, SyncRequest,
     SyncResponse,

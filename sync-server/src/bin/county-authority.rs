@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ruhu_core::signing::certificate::{Role, Scope, SignedCertificate};
 use ruhu_core::signing::keys::PublicKey;
 use ruhu_core::signing::revocation::{RevocationReason, SignedRevocationList};
+use ruhu_core::sync::CountyData;
 use ruhu_core::visit::policy::VisitPolicy;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -124,6 +125,18 @@ enum Command {
         /// The revocation list file.
         #[arg(long)]
         revocations: Option<PathBuf>,
+        /// A form template file (JSON; repeat for each template version in use).
+        #[arg(long = "form-template")]
+        form_templates: Vec<PathBuf>,
+        /// The standards file (JSON: dibao standards, class amounts, subsidies).
+        #[arg(long)]
+        standards: Option<PathBuf>,
+        /// The working-day calendar file (JSON: holidays and exchanged working weekends).
+        #[arg(long)]
+        calendar: Option<PathBuf>,
+        /// The county's time zone in seconds east of UTC (China: 28800).
+        #[arg(long, allow_hyphen_values = true)]
+        utc_offset_seconds: Option<i32>,
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -262,9 +275,22 @@ fn run(cli: Cli) -> Result<(), AuthorityError> {
             policy,
             certificates,
             revocations,
+            form_templates,
+            standards,
+            calendar,
+            utc_offset_seconds,
             out,
         } => {
             let authority = Authority::open(&key_file)?;
+            let data = CountyData {
+                form_templates: form_templates
+                    .iter()
+                    .map(|p| read_json(p))
+                    .collect::<Result<_, _>>()?,
+                standards: standards.as_deref().map(read_json).transpose()?,
+                calendar: calendar.as_deref().map(read_json).transpose()?,
+                utc_offset_seconds,
+            };
             let request = ConfigRequest {
                 serial,
                 min_app_version,
@@ -278,6 +304,7 @@ fn run(cli: Cli) -> Result<(), AuthorityError> {
                     .map(|p| read_json(p))
                     .collect::<Result<_, _>>()?,
                 revocations: revocations.as_deref().map(read_json).transpose()?,
+                data,
             };
             write_json(&authority.config(request, now)?, out.as_deref())
         }

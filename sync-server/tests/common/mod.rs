@@ -114,6 +114,7 @@ impl County {
                     policy: VisitPolicy::default(),
                     certificates,
                     revocations,
+                    data: Default::default(),
                 },
                 Utc::now() - Duration::hours(1),
             )
