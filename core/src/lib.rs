@@ -75,6 +75,7 @@ pub mod fixtures;
 pub mod forms;
 pub mod household;
 pub mod resident_id;
+pub mod scoring;
 pub mod signing;
 pub mod standards;
 pub mod store;

@@ -2,6 +2,8 @@
 //! errors, skip logic, the flat encoding of sealed records, and template versions.
 #![allow(clippy::unwrap_used)]
 
+mod forms_common;
+
 use chrono::NaiveDate;
 use ruhu_core::forms::sample::home_visit_answers;
 use ruhu_core::forms::{home_visit_template, AnswerErrors, Answers, FormTemplate, TemplateCatalog};
@@ -347,43 +349,9 @@ fn visits_under_the_minimal_template_still_check() {
 }
 
 fn sealed_with(t: &FormTemplate, answers: &Json) -> ruhu_core::visit::SealedContent {
-    use chrono::{TimeZone, Utc};
-    use ruhu_core::signing::certificate::Role;
-    use ruhu_core::visit::{Place, Purpose, SealedContent, TeamMember};
+    // The flat answers fit sealed format 1 as it is (`sealed` checks the round trip).
     let flat = t.flatten(&Answers::from_json(answers).unwrap()).unwrap();
-    let at = Utc.with_ymd_and_hms(2024, 5, 6, 2, 0, 0).unwrap();
-    let content = SealedContent {
-        format: 1,
-        household_id: "hh-1".into(),
-        visit_id: "v-1".into(),
-        revision: 1,
-        previous: None,
-        purpose: Purpose::NewApplication,
-        team: vec![TeamMember {
-            role: Role::CaseHandler,
-            worker_id: "w-3".into(),
-        }],
-        template: t.reference().clone(),
-        answers: flat,
-        attachments: vec![],
-        scoring: None,
-        place: Place {
-            village_code: "620102001001".into(),
-            address: "一组".into(),
-            gps: None,
-        },
-        visited_at: at,
-        emergency_remote: None,
-        sealed_by: "w-3".into(),
-        sealed_at: at,
-    };
-    // The flat answers fit sealed format 1 as it is.
-    let (bytes, _) = content.to_bytes().unwrap();
-    assert_eq!(
-        ruhu_core::visit::content::parse_content(&bytes).unwrap(),
-        content
-    );
-    content
+    forms_common::sealed(t.reference().clone(), flat, None)
 }
 
 mod properties {

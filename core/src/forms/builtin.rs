@@ -19,12 +19,21 @@ pub const HOME_VISIT_V1_JSON: &str = include_str!("../../data/forms/home-visit.v
 /// supporters (roster), conclusion and reason, place and time, GPS, photo, the household
 /// member's signature image, and the emergency remote mode.
 pub fn home_visit_template() -> Result<&'static FormTemplate> {
-    static TEMPLATE: OnceLock<std::result::Result<FormTemplate, Vec<FieldError>>> = OnceLock::new();
-    TEMPLATE
-        .get_or_init(|| {
-            FormTemplate::from_json_bytes(HOME_VISIT_V1_JSON.as_bytes())
-                .map_err(|e| e.field_errors().to_vec())
-        })
+    static TEMPLATE: Loaded<FormTemplate> = OnceLock::new();
+    load_once(&TEMPLATE, || {
+        FormTemplate::from_json_bytes(HOME_VISIT_V1_JSON.as_bytes())
+    })
+}
+
+/// A built-in document, loaded once (or the errors that refused it).
+pub(crate) type Loaded<T> = OnceLock<std::result::Result<T, Vec<FieldError>>>;
+
+/// Loads a built-in document on first use; later calls return the same result.
+pub(crate) fn load_once<T>(
+    cell: &'static Loaded<T>,
+    load: impl FnOnce() -> Result<T>,
+) -> Result<&'static T> {
+    cell.get_or_init(|| load().map_err(|e| e.field_errors().to_vec()))
         .as_ref()
         .map_err(|errors| Error::Invalid(errors.clone()))
 }
