@@ -43,6 +43,7 @@ fn data() -> CountyData {
         standards: Some(standards()),
         calendar: Some(calendar()),
         utc_offset_seconds: Some(8 * 3600),
+        case_policy: None,
     }
 }
 
@@ -149,4 +150,98 @@ fn data_that_does_not_validate_is_refused_by_the_authority_the_server_and_tablet
         tablet.store.standards().unwrap().is_none(),
         "nothing installed"
     );
+}
+
+#[test]
+fn cases_follow_the_county_calendar_and_policy_from_the_configuration() {
+    use chrono::Datelike;
+    use ruhu_core::calendar::CalendarYear;
+    use ruhu_core::case::{CaseEvent, CasePolicy, CaseStage};
+    use ruhu_core::household::Program;
+
+    let county = County::new();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &county);
+    let mut tablet = Tablet::enroll(&county, &server.url(), "w-h", &[Role::CaseHandler], &[V1]);
+    install_config(
+        &server.url(),
+        &county.config_json(vec![tablet.certificate.clone()], None),
+    );
+    tablet.sync().unwrap();
+    let id = tablet
+        .store
+        .create_household(ruhu_core::fixtures::household(5, V1, 3))
+        .unwrap()
+        .id;
+    // No calendar published yet: deadlines cannot be counted, and the tablet says so.
+    let err = tablet
+        .store
+        .record_case_event(
+            &id,
+            CaseEvent::Apply {
+                program: Program::RuralDibao,
+            },
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("calendar"), "{err}");
+
+    // The county publishes its calendar (this year and next: no holidays listed) and a
+    // policy giving 5 working days to start the investigation.
+    let year = Utc::now().year();
+    let mut calendar = calendar();
+    for y in [year - 1, year, year + 1] {
+        if !calendar.years.iter().any(|c| c.year == y) {
+            calendar.years.push(CalendarYear {
+                year: y,
+                holidays: Vec::new(),
+                working_weekends: Vec::new(),
+            });
+        }
+    }
+    let policy = CasePolicy {
+        investigation_start_working_days: 5,
+        ..CasePolicy::default()
+    };
+    let data = CountyData {
+        calendar: Some(calendar),
+        case_policy: Some(policy),
+        ..CountyData::default()
+    };
+    install_config(
+        &server.url(),
+        &county.config_json_with(vec![tablet.certificate.clone()], None, data),
+    );
+    tablet.sync().unwrap();
+    tablet
+        .store
+        .record_case_event(
+            &id,
+            CaseEvent::Apply {
+                program: Program::RuralDibao,
+            },
+        )
+        .unwrap();
+    let log = tablet
+        .store
+        .record_case_event(
+            &id,
+            CaseEvent::Accept {
+                missing_materials: Vec::new(),
+            },
+        )
+        .unwrap();
+    assert_eq!(log.case.unwrap().stage, CaseStage::Accepted);
+    let due = tablet.store.county_cases_due(V1, Utc::now()).unwrap();
+    assert!(due.problems.is_empty(), "{:?}", due.problems);
+    let item = due.items.iter().find(|i| i.household_id == id).unwrap();
+    // The investigation must start within the county's 5 working days, not the national 3.
+    let accepted = tablet.store.county_clock().unwrap().local_date(Utc::now());
+    let five = tablet
+        .store
+        .working_calendar()
+        .unwrap()
+        .unwrap()
+        .add_working_days(accepted, 5)
+        .unwrap();
+    assert_eq!(item.duty.due_on, five, "{item:?}");
 }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{ListFilter, Store};
-use crate::calendar::{CountyClock, WorkingCalendar};
+use crate::calendar::WorkingCalendar;
 use crate::case::{
     document, due_and_overdue, CaseContext, CaseEvent, CaseLog, CasePolicy, DueList,
 };
@@ -16,11 +16,7 @@ impl Store {
         policy: &'a CasePolicy,
         calendar: &'a WorkingCalendar,
     ) -> Result<CaseContext<'a>> {
-        CaseContext::new(
-            policy,
-            calendar,
-            CountyClock::new(self.config.utc_offset_seconds)?,
-        )
+        CaseContext::new(policy, calendar, self.county_clock()?)
     }
 
     /// Records a case event for a household (by this store's worker, now). Refused —

@@ -2,8 +2,11 @@
 //! (verified again on every read): form templates (with the built-ins), standards, the
 //! working-day calendar and the county's clock.
 
+use chrono::{DateTime, Utc};
+
 use super::Store;
 use crate::calendar::{CountyClock, WorkingCalendar};
+use crate::case::{CaseEvent, CaseLog, CasePolicy, DueList};
 use crate::error::{Error, Result};
 use crate::forms::TemplateCatalog;
 use crate::standards::Standards;
@@ -56,5 +59,34 @@ impl Store {
             Some(clock) => Ok(clock),
             None => CountyClock::new(self.config.utc_offset_seconds),
         }
+    }
+
+    /// The county's case policy (the national defaults when it publishes none) and its
+    /// calendar (required: deadlines are counted in working days).
+    fn case_rules(&self) -> Result<(CasePolicy, WorkingCalendar)> {
+        let data = self.county_data()?;
+        let calendar = data.working_calendar()?.ok_or_else(|| Error::NotFound {
+            what: "working-day calendar of the county configuration",
+            id: self.county_code().ok().flatten().unwrap_or_default(),
+        })?;
+        Ok((data.case_policy.unwrap_or_default(), calendar))
+    }
+
+    /// Records a case event under the county's policy and calendar.
+    pub fn record_case_event(&mut self, household_id: &str, event: CaseEvent) -> Result<CaseLog> {
+        let (policy, calendar) = self.case_rules()?;
+        self.case_event(household_id, event, &policy, &calendar)
+    }
+
+    /// A household's case under the county's policy and calendar.
+    pub fn county_case(&mut self, household_id: &str) -> Result<CaseLog> {
+        let (policy, calendar) = self.case_rules()?;
+        self.case(household_id, &policy, &calendar)
+    }
+
+    /// What is due and overdue at `now` in a village, under the county's policy and calendar.
+    pub fn county_cases_due(&mut self, village_code: &str, now: DateTime<Utc>) -> Result<DueList> {
+        let (policy, calendar) = self.case_rules()?;
+        self.cases_due(village_code, now, &policy, &calendar)
     }
 }

@@ -1,6 +1,6 @@
 //! The county's working data inside the signed configuration: form templates, standards, the
-//! working-day calendar and the county's time zone (rubrics and the case policy join them as
-//! they are published). Provinces and counties differ, so all of it is data the county
+//! working-day calendar, the county's time zone and the case policy (rubrics join them as they
+//! are published). Provinces and counties differ, so all of it is data the county
 //! authority signs and every tablet receives with its certificates — never code. A tablet
 //! refuses a configuration whose data does not validate, exactly as it refuses a bad
 //! signature, so a worker never fills a form or computes a benefit from broken data.
@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{CalendarData, CountyClock, WorkingCalendar};
+use crate::case::CasePolicy;
 use crate::error::Error;
 use crate::forms::{FormTemplate, TemplateDefinition};
 use crate::standards::Standards;
@@ -33,6 +34,9 @@ pub struct CountyData {
     /// The county's time zone as seconds east of UTC (China: 28,800).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub utc_offset_seconds: Option<i32>,
+    /// Deadlines and review intervals of a case (national defaults when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_policy: Option<CasePolicy>,
 }
 
 fn problems(part: &str, e: Error) -> String {
@@ -73,6 +77,12 @@ impl CountyData {
         }
         if let Some(calendar) = &self.calendar {
             WorkingCalendar::new(calendar.clone()).map_err(|e| problems("calendar", e))?;
+        }
+        if let Some(policy) = &self.case_policy {
+            let errors = policy.validate();
+            if !errors.is_empty() {
+                return Err(problems("case_policy", Error::Invalid(errors)));
+            }
         }
         if let Some(offset) = self.utc_offset_seconds {
             if !UTC_OFFSET_RANGE.contains(&offset) {

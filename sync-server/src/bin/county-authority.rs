@@ -137,6 +137,10 @@ enum Command {
         /// The county's time zone in seconds east of UTC (China: 28800).
         #[arg(long, allow_hyphen_values = true)]
         utc_offset_seconds: Option<i32>,
+        /// The case policy file (JSON: deadlines and review intervals; national defaults
+        /// for what it leaves out).
+        #[arg(long)]
+        case_policy: Option<PathBuf>,
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -279,6 +283,7 @@ fn run(cli: Cli) -> Result<(), AuthorityError> {
             standards,
             calendar,
             utc_offset_seconds,
+            case_policy,
             out,
         } => {
             let authority = Authority::open(&key_file)?;
@@ -290,6 +295,7 @@ fn run(cli: Cli) -> Result<(), AuthorityError> {
                 standards: standards.as_deref().map(read_json).transpose()?,
                 calendar: calendar.as_deref().map(read_json).transpose()?,
                 utc_offset_seconds,
+                case_policy: case_policy.as_deref().map(read_json).transpose()?,
             };
             let request = ConfigRequest {
                 serial,
