@@ -375,20 +375,21 @@ mod tests {
     fn eval(e: serde_json::Value, answers: serde_json::Value) -> Result<i64, ExprError> {
         let e: Expr = serde_json::from_value(e).unwrap();
         let a = Answers::from_json(&answers).unwrap();
-        struct In<'a>(
-            &'a Answers,
-            Box<dyn Fn(&str) -> Option<&'a AnswerValue> + 'a>,
-        );
+        struct In<'a>(&'a Answers);
+        impl<'a> Lookup<'a> for In<'a> {
+            fn answer(&self, id: &str) -> Option<&'a AnswerValue> {
+                self.0.get(id)
+            }
+        }
         impl<'a> Inputs<'a> for In<'a> {
             fn answers(&self) -> &dyn Lookup<'a> {
-                &self.1
+                self
             }
             fn param(&self, id: &str) -> Option<i64> {
-                let _ = self.0;
                 (id == "standard_fen").then_some(526_800)
             }
         }
-        let inputs = In(&a, Box::new(|id| a.get(id)));
+        let inputs = In(&a);
         e.eval(&inputs)
     }
 
