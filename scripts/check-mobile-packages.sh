@@ -465,18 +465,18 @@ while ($test =~ /\{\s*([\w\s,()]+?)\s*(?:->|\bin\b)/g) {
 
 my %stdlib = map { $_ => 1 } $kotlin
     ? qw(size length indices lastIndex inputStream isDaemon groupValues first last message cause
-         statusCode)
+         statusCode year)
     : qw(count isEmpty first last path endIndex startIndex description utf8 environment processInfo
          regularExpression statusCode terminationStatus fileHandleForReading fileHandleForWriting readabilityHandler availableData
          standardOutput standardError executableURL arguments httpMethod httpBody temporaryDirectory
-         rawValue default shared wholeNumberValue);
+         rawValue default shared wholeNumberValue gregorian year);
 my %known_types = map { $_ => 1 } $kotlin
     ? qw(AssertionError String CharArray ByteArray IntArray Regex Thread ProcessBuilder URI HttpClient
          HttpRequest HttpResponse Files Path TimeUnit Random Test SECONDS BodyHandlers BodyPublishers POST)
     : qw(Data Set String Character Array URL URLRequest Process Pipe DispatchSemaphore FileManager
          UUID XCTFail XCTUnwrap XCTSkip XCTestCase Unicode Scalar UInt32 UInt64 UInt8 Int ProcessInfo
          HTTPURLResponse URLSession CheckFailed SeededGenerator Kind Error RandomNumberGenerator
-         StaticString);
+         StaticString Calendar Date);
 
 my (@problems, %used);
 sub line_of { my ($pos) = @_; return 1 + (() = substr($test, 0, $pos) =~ /\n/g) }

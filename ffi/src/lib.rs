@@ -13,6 +13,7 @@
 //! | `store.rs` | `TabletStore`: open, households, exchange of changes |
 //! | `visits.rs` | `TabletStore`: signing key, trust, signed visits, lists, co-signing |
 //! | `attachments.rs` | `TabletStore`: photos and signature images in, bytes out by hash |
+//! | `county_work.rs` | `TabletStore`: answers checked against form templates, case events, what is due |
 //! | `cosign_receiver.rs` | `CoSignReceiver`: scanning a sealed record's QR codes |
 //! | `sync.rs` | `TabletStore`: enrollment, sync (then purge), refusals, rebase, local link |
 //! | `office.rs` | `TabletStore`: the team lead's office view, purging out-of-scope households |
@@ -25,6 +26,7 @@ uniffi::setup_scaffolding!();
 
 mod attachments;
 mod cosign_receiver;
+mod county_work;
 mod error;
 mod key_store;
 mod office;
@@ -37,6 +39,7 @@ mod visit_records;
 mod visits;
 
 pub use cosign_receiver::CoSignReceiver;
+pub use county_work::{AnswerProblemData, CaseData, CaseDueData};
 pub use error::{FfiError, FieldProblem};
 pub use key_store::{HostKeyStore, KeyStoreError};
 pub use office::*;

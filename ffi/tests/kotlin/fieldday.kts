@@ -117,10 +117,16 @@ try {
     val supervisor = Tablet("w-county", "周敏", "county_supervisor", 4, countyScope = true)
     val everyone = listOf(leader, cadre, handler, supervisor)
 
-    // The county configuration (certificates, policy) goes to the server, signed by the authority.
+    // The county configuration (certificates, policy, the working-day calendar and the county's
+    // time zone) goes to the server, signed by the authority.
     val config = authorityDir.resolve("config.json").toString()
+    val calendar = authorityDir.resolve("calendar.json")
+    val thisYear = java.time.LocalDate.now().year
+    Files.writeString(calendar, """{"format": 1, "label": "test calendar: weekends only", "years": [""" +
+        (thisYear - 1..thisYear + 1).joinToString(", ") { """{"year": $it}""" } + "]}")
+    val countyData = arrayOf("--calendar", calendar.toString(), "--utc-offset-seconds", "28800")
     authority("config", "--key-file", authorityKey, "--serial", "1", "--min-app-version", "0.1.0", "--valid-days", "30",
-        *everyone.flatMap { listOf("--certificate", it.certFile) }.toTypedArray(), "--out", config)
+        *everyone.flatMap { listOf("--certificate", it.certFile) }.toTypedArray(), *countyData, "--out", config)
     check(post("/v1/config", Files.readString(Path.of(config))).statusCode() == 200)
 
     // Invalid input: a bundle that is not one, an insecure server.
@@ -239,6 +245,23 @@ try {
     check(linked.household == handler.store.household(hh).household) { "the intact export brings the cadre's edit" }
     ok("a tampered local-link export is refused ($code) and changes nothing; the intact one imports")
 
+    // --- the home-visit form and the life of a case -----------------------------------------
+    val formAnswers = """{"members": [{"name": "王秀英", "id_number": "620102195001011234", "relation": "head", "age": 200}]}"""
+    val formProblems = handler.store.checkAnswers("home-visit", formAnswers)
+    check(formProblems.any { it.question == "id_number" && it.roster == "members" && it.row == 0u && it.code.startsWith("resident_id") }) { "$formProblems" }
+    check(formProblems.any { it.question == "age" && it.row == 0u } && formProblems.all { it.messageZh.isNotEmpty() && it.messageEn.isNotEmpty() }) { "$formProblems" }
+    assertThrows<FfiException.NotFound>("unknown template") { handler.store.checkAnswers("no-such-form", "{}") }
+    handler.store.recordCaseEvent(hh, """{"kind": "apply", "program": "rural_dibao"}""")
+    val accepted = handler.store.recordCaseEvent(hh, """{"kind": "accept", "missing_materials": ["户口簿"]}""")
+    check(accepted.stage == "accepted" && accepted.missingMaterials == listOf("户口簿")) { "$accepted" }
+    assertThrows<FfiException.InvalidInput>("accept twice") {
+        handler.store.recordCaseEvent(hh, """{"kind": "accept", "missing_materials": []}""")
+    }
+    val duties = handler.store.casesDue(village).filter { it.householdId == hh }
+    val due = duties.single { it.duty == "start_investigation" }
+    check(!due.overdue && duties.none { it.overdue }) { "$duties" }
+    ok("the home-visit form names each bad answer (${formProblems.size} problems, zh + en); the case is ${accepted.stage}, investigation due by ${due.dueOn}")
+
     // --- back in the office: the team lead's view ------------------------------------------
     for (t in listOf(leader, cadre, handler)) t.sync()
     check(leader.store.officeView(village).backlog.unsyncedChanges == 0uL)
@@ -283,7 +306,7 @@ try {
     val cadreMoved = cadre.recertify(otherVillage)
     authority("config", "--key-file", authorityKey, "--serial", "2", "--min-app-version", "0.1.0", "--valid-days", "30",
         *(everyone.map { it.certFile } + listOf(leaderMoved, cadreMoved)).flatMap { listOf("--certificate", it) }.toTypedArray(),
-        "--out", config)
+        *countyData, "--out", config)
     check(post("/v1/config", Files.readString(Path.of(config))).statusCode() == 200)
     // The cadre still has an edit the server has not seen: kept, and refused once out of scope.
     val c = cadre.store.household(hh)

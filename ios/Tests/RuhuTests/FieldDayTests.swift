@@ -18,7 +18,7 @@
 // script warns when a script has changed since):
 //   smoke.kts    sha256:e3ed320865c68891176b06ee82af01797007d09f5dc0f118a6a2e4aef4d58067
 //   cosign.kts   sha256:d32cd7507d5c0ce458502f3c57f7bc7d0472a0848987728373cb759027b1956e
-//   fieldday.kts sha256:d93a2ec8310fc11765e053a8d2f4383424ea5d1d59e34b62d53817c818b5f61b
+//   fieldday.kts sha256:d323406cb0d2ca36bcc9f1134ebb67a7daa07f686e292150fcf3410cf3712754
 
 import Foundation
 import Ruhu
@@ -745,10 +745,17 @@ extension FieldDayTests {
         let supervisor = try tablet("w-county", "周敏", "county_supervisor", 4, countyScope: true)
         let everyone = [leader, cadre, handler, supervisor]
 
-        // The county configuration (certificates, policy) goes to the server, signed by the authority.
+        // The county configuration (certificates, policy, the working-day calendar and the county's
+        // time zone) goes to the server, signed by the authority.
         let config = authorityDir.appendingPathComponent("config.json").path
+        let calendar = authorityDir.appendingPathComponent("calendar.json")
+        let thisYear = Calendar(identifier: .gregorian).component(.year, from: Date())
+        try ("{\"format\": 1, \"label\": \"test calendar: weekends only\", \"years\": ["
+            + (thisYear - 1 ... thisYear + 1).map { "{\"year\": \($0)}" }.joined(separator: ", ") + "]}")
+            .write(to: calendar, atomically: true, encoding: .utf8)
+        let countyData = ["--calendar", calendar.path, "--utc-offset-seconds", "28800"]
         _ = try authority(["config", "--key-file", authorityKey, "--serial", "1", "--min-app-version", "0.1.0", "--valid-days", "30"]
-            + everyone.flatMap { ["--certificate", $0.certFile] } + ["--out", config])
+            + everyone.flatMap { ["--certificate", $0.certFile] } + countyData + ["--out", config])
         try check(post("/v1/config", String(contentsOfFile: config, encoding: .utf8)) == 200)
 
         // Invalid input: a bundle that is not one, an insecure server.
@@ -862,6 +869,23 @@ extension FieldDayTests {
         try check(linked.household == handler.store.household(householdId: hh).household, "the intact export brings the cadre's edit")
         ok("a tampered local-link export is refused (\(code)) and changes nothing; the intact one imports")
 
+        // --- the home-visit form and the life of a case -----------------------------------------
+        let formAnswers = "{\"members\": [{\"name\": \"王秀英\", \"id_number\": \"620102195001011234\", \"relation\": \"head\", \"age\": 200}]}"
+        let formProblems = try handler.store.checkAnswers(templateId: "home-visit", answersJson: formAnswers)
+        try check(formProblems.contains { $0.question == "id_number" && $0.roster == "members" && $0.row == 0 && $0.code.hasPrefix("resident_id") }, "\(formProblems)")
+        try check(formProblems.contains { $0.question == "age" && $0.row == 0 } && formProblems.allSatisfy { !$0.messageZh.isEmpty && !$0.messageEn.isEmpty }, "\(formProblems)")
+        try assertThrows("unknown template", .notFound) { try handler.store.checkAnswers(templateId: "no-such-form", answersJson: "{}") }
+        _ = try handler.store.recordCaseEvent(householdId: hh, eventJson: "{\"kind\": \"apply\", \"program\": \"rural_dibao\"}")
+        let accepted = try handler.store.recordCaseEvent(householdId: hh, eventJson: "{\"kind\": \"accept\", \"missing_materials\": [\"户口簿\"]}")
+        try check(accepted.stage == "accepted" && accepted.missingMaterials == ["户口簿"], "\(accepted)")
+        try assertThrows("accept twice", .invalidInput) {
+            try handler.store.recordCaseEvent(householdId: hh, eventJson: "{\"kind\": \"accept\", \"missing_materials\": []}")
+        }
+        let duties = try handler.store.casesDue(villageCode: village).filter { $0.householdId == hh }
+        let due = try duties.filter { $0.duty == "start_investigation" }.single()
+        try check(!due.overdue && !duties.contains { $0.overdue }, "\(duties)")
+        ok("the home-visit form names each bad answer (\(formProblems.count) problems, zh + en); the case is \(accepted.stage ?? "none"), investigation due by \(due.dueOn)")
+
         // --- back in the office: the team lead's view --------------------------------------
         for t in [leader, cadre, handler] { _ = try t.sync() }
         try check(leader.store.officeView(villageCode: village).backlog.unsyncedChanges == 0)
@@ -909,7 +933,7 @@ extension FieldDayTests {
         let leaderMoved = try recertify(leader, otherVillage)
         let cadreMoved = try recertify(cadre, otherVillage)
         _ = try authority(["config", "--key-file", authorityKey, "--serial", "2", "--min-app-version", "0.1.0", "--valid-days", "30"]
-            + (everyone.map { $0.certFile } + [leaderMoved, cadreMoved]).flatMap { ["--certificate", $0] } + ["--out", config])
+            + (everyone.map { $0.certFile } + [leaderMoved, cadreMoved]).flatMap { ["--certificate", $0] } + countyData + ["--out", config])
         try check(post("/v1/config", String(contentsOfFile: config, encoding: .utf8)) == 200)
         // The cadre still has an edit the server has not seen: kept, and refused once out of scope.
         let c = try cadre.store.household(householdId: hh)
