@@ -39,7 +39,7 @@ mod visit_records;
 mod visits;
 
 pub use cosign_receiver::CoSignReceiver;
-pub use county_work::{AnswerProblemData, CaseData, CaseDueData};
+pub use county_work::{AnswerProblemData, CaseData, CaseDueData, ScoringResultData};
 pub use error::{FfiError, FieldProblem};
 pub use key_store::{HostKeyStore, KeyStoreError};
 pub use office::*;

@@ -37,9 +37,20 @@ fn county_template() -> TemplateDefinition {
     definition
 }
 
+/// The county's own rubric: the SAMPLE one published under the county's id.
+fn county_rubric() -> ruhu_core::scoring::RubricDefinition {
+    let mut definition = ruhu_core::scoring::sample_rubric()
+        .unwrap()
+        .definition()
+        .clone();
+    definition.id = "county-620102-3plus1".into();
+    definition
+}
+
 fn data() -> CountyData {
     CountyData {
         form_templates: vec![county_template()],
+        rubrics: vec![county_rubric()],
         standards: Some(standards()),
         calendar: Some(calendar()),
         utc_offset_seconds: Some(8 * 3600),
@@ -75,6 +86,11 @@ fn tablets_receive_templates_standards_calendar_and_clock_with_the_configuration
         tablet.store.county_clock().unwrap().utc_offset_seconds(),
         8 * 3600
     );
+    let rubrics = tablet.store.rubric_catalog().unwrap();
+    assert!(rubrics.latest("county-620102-3plus1").is_some());
+    assert!(rubrics
+        .latest(&ruhu_core::scoring::sample_rubric().unwrap().reference().id)
+        .is_some());
     let served = tablet.store.county_configuration().unwrap().unwrap();
     assert_eq!(served.data, data());
 }

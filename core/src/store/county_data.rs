@@ -9,6 +9,7 @@ use crate::calendar::{CountyClock, WorkingCalendar};
 use crate::case::{CaseEvent, CaseLog, CasePolicy, DueList};
 use crate::error::{Error, Result};
 use crate::forms::TemplateCatalog;
+use crate::scoring::{sample_rubric, RubricCatalog};
 use crate::standards::Standards;
 use crate::sync::{CountyConfig, CountyData};
 
@@ -39,6 +40,16 @@ impl Store {
         let mut catalog = TemplateCatalog::with_built_ins()?;
         for template in self.county_data()?.templates()? {
             catalog.publish(template)?;
+        }
+        Ok(catalog)
+    }
+
+    /// Every scoring rubric this tablet can score with: the built-in SAMPLE and the county's.
+    pub fn rubric_catalog(&self) -> Result<RubricCatalog> {
+        let mut catalog = RubricCatalog::default();
+        catalog.publish(sample_rubric()?.clone())?;
+        for rubric in self.county_data()?.compiled_rubrics()? {
+            catalog.publish(rubric)?;
         }
         Ok(catalog)
     }

@@ -1,6 +1,5 @@
 //! The county's working data inside the signed configuration: form templates, standards, the
-//! working-day calendar, the county's time zone and the case policy (rubrics join them as they
-//! are published). Provinces and counties differ, so all of it is data the county
+//! scoring rubrics, the working-day calendar, the county's time zone and the case policy. Provinces and counties differ, so all of it is data the county
 //! authority signs and every tablet receives with its certificates — never code. A tablet
 //! refuses a configuration whose data does not validate, exactly as it refuses a bad
 //! signature, so a worker never fills a form or computes a benefit from broken data.
@@ -11,6 +10,7 @@ use crate::calendar::{CalendarData, CountyClock, WorkingCalendar};
 use crate::case::CasePolicy;
 use crate::error::Error;
 use crate::forms::{FormTemplate, TemplateDefinition};
+use crate::scoring::{Rubric, RubricDefinition};
 use crate::standards::Standards;
 
 /// Largest UTC offset a county may name (UTC−12 … UTC+14).
@@ -25,6 +25,9 @@ pub struct CountyData {
     /// minimal and default home-visit templates need not be listed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub form_templates: Vec<TemplateDefinition>,
+    /// Scoring rubrics ("3+1" sheets) in use, every version a decision may still name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rubrics: Vec<RubricDefinition>,
     /// Dibao standards, class amounts, extreme-poverty standards and care subsidies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standards: Option<Standards>,
@@ -69,6 +72,17 @@ impl CountyData {
             FormTemplate::from_definition(definition.clone())
                 .map_err(|e| problems(&format!("form_templates[{i}]"), e))?;
         }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, definition) in self.rubrics.iter().enumerate() {
+            if !seen.insert((definition.id.clone(), definition.version)) {
+                return Err(format!(
+                    "rubrics[{i}]: rubric {} version {} is listed twice",
+                    definition.id, definition.version
+                ));
+            }
+            Rubric::from_definition(definition.clone())
+                .map_err(|e| problems(&format!("rubrics[{i}]"), e))?;
+        }
         if let Some(standards) = &self.standards {
             let errors = crate::standards::validate::validate(standards);
             if !errors.is_empty() {
@@ -99,6 +113,14 @@ impl CountyData {
         self.form_templates
             .iter()
             .map(|d| FormTemplate::from_definition(d.clone()))
+            .collect()
+    }
+
+    /// The published rubrics, compiled.
+    pub fn compiled_rubrics(&self) -> crate::error::Result<Vec<Rubric>> {
+        self.rubrics
+            .iter()
+            .map(|d| Rubric::from_definition(d.clone()))
             .collect()
     }
 

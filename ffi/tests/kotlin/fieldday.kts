@@ -124,7 +124,10 @@ try {
     val thisYear = java.time.LocalDate.now().year
     Files.writeString(calendar, """{"format": 1, "label": "test calendar: weekends only", "years": [""" +
         (thisYear - 1..thisYear + 1).joinToString(", ") { """{"year": $it}""" } + "]}")
-    val countyData = arrayOf("--calendar", calendar.toString(), "--utc-offset-seconds", "28800")
+    val standards = authorityDir.resolve("standards.json")
+    Files.writeString(standards, """{"format": 1, "label": "test standards", "regions": [{"region_code": "620100",""" +
+        """ "region_name": "兰州市", "year": 2022, "urban_dibao": {"fen": 91400, "per": "month"}, "rural_dibao": {"fen": 526800, "per": "year"}}]}""")
+    val countyData = arrayOf("--calendar", calendar.toString(), "--standards", standards.toString(), "--utc-offset-seconds", "28800")
     authority("config", "--key-file", authorityKey, "--serial", "1", "--min-app-version", "0.1.0", "--valid-days", "30",
         *everyone.flatMap { listOf("--certificate", it.certFile) }.toTypedArray(), *countyData, "--out", config)
     check(post("/v1/config", Files.readString(Path.of(config))).statusCode() == 200)
@@ -251,6 +254,13 @@ try {
     check(formProblems.any { it.question == "id_number" && it.roster == "members" && it.row == 0u && it.code.startsWith("resident_id") }) { "$formProblems" }
     check(formProblems.any { it.question == "age" && it.row == 0u } && formProblems.all { it.messageZh.isNotEmpty() && it.messageEn.isNotEmpty() }) { "$formProblems" }
     assertThrows<FfiException.NotFound>("unknown template") { handler.store.checkAnswers("no-such-form", "{}") }
+    // Scoring: the county's rural standard (Lanzhou 2022: 5,268 yuan a year), then the SAMPLE
+    // "3+1" rubric refuses a form that does not pass its template.
+    val standardFen = handler.store.dibaoStandardFen(2022, true)
+    check(standardFen == 526_800L) { "$standardFen" }
+    val params = """{"standard_fen": $standardFen, "appraisal": "passed"}"""
+    val unscored = assertThrows<FfiException.InvalidInput>("scoring an invalid form") { handler.store.scoreAnswers("sample-3plus1", formAnswers, params) }
+    check(unscored.problems.any { it.field.contains("id_number") }) { "$unscored" }
     handler.store.recordCaseEvent(hh, """{"kind": "apply", "program": "rural_dibao"}""")
     val accepted = handler.store.recordCaseEvent(hh, """{"kind": "accept", "missing_materials": ["户口簿"]}""")
     check(accepted.stage == "accepted" && accepted.missingMaterials == listOf("户口簿")) { "$accepted" }

@@ -18,7 +18,7 @@
 // script warns when a script has changed since):
 //   smoke.kts    sha256:e3ed320865c68891176b06ee82af01797007d09f5dc0f118a6a2e4aef4d58067
 //   cosign.kts   sha256:d32cd7507d5c0ce458502f3c57f7bc7d0472a0848987728373cb759027b1956e
-//   fieldday.kts sha256:d323406cb0d2ca36bcc9f1134ebb67a7daa07f686e292150fcf3410cf3712754
+//   fieldday.kts sha256:837708ca8bc2639a3b342793283eb8423d438ac4dced9b09c516419401751c83
 
 import Foundation
 import Ruhu
@@ -753,7 +753,11 @@ extension FieldDayTests {
         try ("{\"format\": 1, \"label\": \"test calendar: weekends only\", \"years\": ["
             + (thisYear - 1 ... thisYear + 1).map { "{\"year\": \($0)}" }.joined(separator: ", ") + "]}")
             .write(to: calendar, atomically: true, encoding: .utf8)
-        let countyData = ["--calendar", calendar.path, "--utc-offset-seconds", "28800"]
+        let standards = authorityDir.appendingPathComponent("standards.json")
+        try ("{\"format\": 1, \"label\": \"test standards\", \"regions\": [{\"region_code\": \"620100\","
+            + " \"region_name\": \"兰州市\", \"year\": 2022, \"urban_dibao\": {\"fen\": 91400, \"per\": \"month\"}, \"rural_dibao\": {\"fen\": 526800, \"per\": \"year\"}}]}")
+            .write(to: standards, atomically: true, encoding: .utf8)
+        let countyData = ["--calendar", calendar.path, "--standards", standards.path, "--utc-offset-seconds", "28800"]
         _ = try authority(["config", "--key-file", authorityKey, "--serial", "1", "--min-app-version", "0.1.0", "--valid-days", "30"]
             + everyone.flatMap { ["--certificate", $0.certFile] } + countyData + ["--out", config])
         try check(post("/v1/config", String(contentsOfFile: config, encoding: .utf8)) == 200)
@@ -875,6 +879,15 @@ extension FieldDayTests {
         try check(formProblems.contains { $0.question == "id_number" && $0.roster == "members" && $0.row == 0 && $0.code.hasPrefix("resident_id") }, "\(formProblems)")
         try check(formProblems.contains { $0.question == "age" && $0.row == 0 } && formProblems.allSatisfy { !$0.messageZh.isEmpty && !$0.messageEn.isEmpty }, "\(formProblems)")
         try assertThrows("unknown template", .notFound) { try handler.store.checkAnswers(templateId: "no-such-form", answersJson: "{}") }
+        // Scoring: the county's rural standard (Lanzhou 2022: 5,268 yuan a year), then the SAMPLE
+        // "3+1" rubric refuses a form that does not pass its template.
+        let standardFen = try handler.store.dibaoStandardFen(year: 2022, rural: true)
+        try check(standardFen == 526_800, "\(standardFen)")
+        let params = "{\"standard_fen\": \(standardFen), \"appraisal\": \"passed\"}"
+        let unscored = try assertThrows("scoring an invalid form", .invalidInput) {
+            try handler.store.scoreAnswers(rubricId: "sample-3plus1", answersJson: formAnswers, paramsJson: params)
+        }
+        try check(unscored.problems.contains { $0.field.contains("id_number") }, "\(unscored)")
         _ = try handler.store.recordCaseEvent(householdId: hh, eventJson: "{\"kind\": \"apply\", \"program\": \"rural_dibao\"}")
         let accepted = try handler.store.recordCaseEvent(householdId: hh, eventJson: "{\"kind\": \"accept\", \"missing_materials\": [\"户口簿\"]}")
         try check(accepted.stage == "accepted" && accepted.missingMaterials == ["户口簿"], "\(accepted)")

@@ -128,6 +128,9 @@ enum Command {
         /// A form template file (JSON; repeat for each template version in use).
         #[arg(long = "form-template")]
         form_templates: Vec<PathBuf>,
+        /// A scoring rubric file (JSON; repeat for each rubric version in use).
+        #[arg(long = "rubric")]
+        rubrics: Vec<PathBuf>,
         /// The standards file (JSON: dibao standards, class amounts, subsidies).
         #[arg(long)]
         standards: Option<PathBuf>,
@@ -280,6 +283,7 @@ fn run(cli: Cli) -> Result<(), AuthorityError> {
             certificates,
             revocations,
             form_templates,
+            rubrics,
             standards,
             calendar,
             utc_offset_seconds,
@@ -289,6 +293,10 @@ fn run(cli: Cli) -> Result<(), AuthorityError> {
             let authority = Authority::open(&key_file)?;
             let data = CountyData {
                 form_templates: form_templates
+                    .iter()
+                    .map(|p| read_json(p))
+                    .collect::<Result<_, _>>()?,
+                rubrics: rubrics
                     .iter()
                     .map(|p| read_json(p))
                     .collect::<Result<_, _>>()?,

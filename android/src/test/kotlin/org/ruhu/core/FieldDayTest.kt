@@ -17,7 +17,7 @@
 // script warns when a script has changed since):
 //   smoke.kts    sha256:e3ed320865c68891176b06ee82af01797007d09f5dc0f118a6a2e4aef4d58067
 //   cosign.kts   sha256:d32cd7507d5c0ce458502f3c57f7bc7d0472a0848987728373cb759027b1956e
-//   fieldday.kts sha256:d323406cb0d2ca36bcc9f1134ebb67a7daa07f686e292150fcf3410cf3712754
+//   fieldday.kts sha256:837708ca8bc2639a3b342793283eb8423d438ac4dced9b09c516419401751c83
 package org.ruhu.core
 
 import org.junit.Test
@@ -516,7 +516,10 @@ class FieldDayTest {
             val thisYear = java.time.LocalDate.now().year
             Files.writeString(calendar, """{"format": 1, "label": "test calendar: weekends only", "years": [""" +
                 (thisYear - 1..thisYear + 1).joinToString(", ") { """{"year": $it}""" } + "]}")
-            val countyData = arrayOf("--calendar", calendar.toString(), "--utc-offset-seconds", "28800")
+            val standards = authorityDir.resolve("standards.json")
+            Files.writeString(standards, """{"format": 1, "label": "test standards", "regions": [{"region_code": "620100",""" +
+                """ "region_name": "兰州市", "year": 2022, "urban_dibao": {"fen": 91400, "per": "month"}, "rural_dibao": {"fen": 526800, "per": "year"}}]}""")
+            val countyData = arrayOf("--calendar", calendar.toString(), "--standards", standards.toString(), "--utc-offset-seconds", "28800")
             authority("config", "--key-file", authorityKey, "--serial", "1", "--min-app-version", "0.1.0", "--valid-days", "30",
                 *everyone.flatMap { listOf("--certificate", it.certFile) }.toTypedArray(), *countyData, "--out", config)
             check(post("/v1/config", Files.readString(Path.of(config))).statusCode() == 200)
@@ -633,6 +636,13 @@ class FieldDayTest {
             check(formProblems.any { it.question == "id_number" && it.roster == "members" && it.row == 0u && it.code.startsWith("resident_id") }) { "$formProblems" }
             check(formProblems.any { it.question == "age" && it.row == 0u } && formProblems.all { it.messageZh.isNotEmpty() && it.messageEn.isNotEmpty() }) { "$formProblems" }
             assertThrows<FfiException.NotFound>("unknown template") { handler.store.checkAnswers("no-such-form", "{}") }
+            // Scoring: the county's rural standard (Lanzhou 2022: 5,268 yuan a year), then the SAMPLE
+            // "3+1" rubric refuses a form that does not pass its template.
+            val standardFen = handler.store.dibaoStandardFen(2022, true)
+            check(standardFen == 526_800L) { "$standardFen" }
+            val params = """{"standard_fen": $standardFen, "appraisal": "passed"}"""
+            val unscored = assertThrows<FfiException.InvalidInput>("scoring an invalid form") { handler.store.scoreAnswers("sample-3plus1", formAnswers, params) }
+            check(unscored.problems.any { it.field.contains("id_number") }) { "$unscored" }
             handler.store.recordCaseEvent(hh, """{"kind": "apply", "program": "rural_dibao"}""")
             val accepted = handler.store.recordCaseEvent(hh, """{"kind": "accept", "missing_materials": ["户口簿"]}""")
             check(accepted.stage == "accepted" && accepted.missingMaterials == listOf("户口簿")) { "$accepted" }
