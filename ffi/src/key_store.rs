@@ -81,3 +81,21 @@ impl SecretKeyStore for ForeignSecretKeys {
             .map_err(secret_key_error)
     }
 }
+
+/// A key store for unit tests: a fixed database key, no signing keys kept.
+#[cfg(test)]
+#[derive(Debug)]
+pub(crate) struct FixedTestKeys;
+
+#[cfg(test)]
+impl HostKeyStore for FixedTestKeys {
+    fn database_key(&self, _: String) -> Result<Vec<u8>, KeyStoreError> {
+        Ok(vec![9; 32])
+    }
+    fn load_signing_key(&self, _: String) -> Result<Option<Vec<u8>>, KeyStoreError> {
+        Ok(None)
+    }
+    fn save_signing_key(&self, _: String, _: Vec<u8>) -> Result<(), KeyStoreError> {
+        Ok(())
+    }
+}

@@ -185,21 +185,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::key_store::{HostKeyStore, KeyStoreError};
-
-    #[derive(Debug)]
-    struct Keys;
-    impl HostKeyStore for Keys {
-        fn database_key(&self, _: String) -> Result<Vec<u8>, KeyStoreError> {
-            Ok(vec![9; 32])
-        }
-        fn load_signing_key(&self, _: String) -> Result<Option<Vec<u8>>, KeyStoreError> {
-            Ok(None)
-        }
-        fn save_signing_key(&self, _: String, _: Vec<u8>) -> Result<(), KeyStoreError> {
-            Ok(())
-        }
-    }
+    use crate::key_store::FixedTestKeys as Keys;
 
     fn open(dir: &std::path::Path, worker: &str) -> Arc<TabletStore> {
         let path = dir

@@ -2,9 +2,6 @@
 //! stored visit verified with the county's trust and policy and with its attachments as they
 //! are on this server's disk (an attachment altered there makes the visit invalid).
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
-use automerge::AutoCommit;
 use ruhu_core::visit::attachment_check::verify_visit_with_attachments;
 use ruhu_core::visit::VisitVerification;
 
@@ -23,13 +20,7 @@ impl AppState {
         let Some(stored) = self.storage.load_household(household_id)? else {
             return Ok(None);
         };
-        let mut bytes = stored.snapshot.unwrap_or_default();
-        for change in &stored.changes {
-            bytes.extend_from_slice(change);
-        }
-        let doc = catch_unwind(AssertUnwindSafe(|| AutoCommit::load(&bytes)))
-            .map_err(|_| ApiError::internal("server.corrupt_household", household_id))?
-            .map_err(|e| ApiError::internal("server.corrupt_household", e))?;
+        let doc = stored.document(household_id)?;
         let fetch = |hash: &ruhu_core::visit::ContentHash| self.attachments.read_stored(&hash.0);
         let verification = verify_visit_with_attachments(
             &doc,

@@ -27,6 +27,7 @@ use super::state::Case;
 use super::CaseContext;
 use crate::error::{Error, Result};
 use crate::household::Authorship;
+use crate::visit::document_read::{am, child_maps};
 
 /// Root key of the case section.
 pub const CASE_KEY: &str = "case";
@@ -60,20 +61,6 @@ struct StoredEvent {
     id: String,
     by: Option<String>,
     parsed: std::result::Result<RecordedEvent, String>,
-}
-
-fn am(e: automerge::AutomergeError) -> Error {
-    Error::Document(e.to_string())
-}
-
-fn maps(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Vec<ObjId>> {
-    Ok(doc
-        .get_all(obj, key)
-        .map_err(am)?
-        .into_iter()
-        .filter(|(v, _)| matches!(v, Value::Object(ObjType::Map)))
-        .map(|(_, id)| id)
-        .collect())
 }
 
 fn scalar(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<ScalarValue> {
@@ -120,8 +107,8 @@ fn read_entry(doc: &AutoCommit, obj: &ObjId, id: &str) -> StoredEvent {
 
 fn read_log(doc: &AutoCommit) -> Result<Vec<StoredEvent>> {
     let mut out: Vec<StoredEvent> = Vec::new();
-    for case in maps(doc, &ROOT, CASE_KEY)? {
-        for events in maps(doc, &case, EVENTS_KEY)? {
+    for case in child_maps(doc, &ROOT, CASE_KEY)? {
+        for events in child_maps(doc, &case, EVENTS_KEY)? {
             let keys: Vec<String> = doc
                 .map_range(&events, ..)
                 .map(|i| i.key.to_string())
@@ -130,7 +117,7 @@ fn read_log(doc: &AutoCommit) -> Result<Vec<StoredEvent>> {
                 if out.iter().any(|e| e.id == key) {
                     continue;
                 }
-                if let Some(entry) = maps(doc, &events, &key)?.into_iter().next() {
+                if let Some(entry) = child_maps(doc, &events, &key)?.into_iter().next() {
                     out.push(read_entry(doc, &entry, &key));
                 }
             }
@@ -199,11 +186,11 @@ pub fn append_event(
         serde_json::to_string(&recorded.event).map_err(|e| Error::Document(e.to_string()))?;
     let seq = log.max_seq.saturating_add(1);
     let written = (|| -> Result<()> {
-        let case = match maps(doc, &ROOT, CASE_KEY)?.into_iter().next() {
+        let case = match child_maps(doc, &ROOT, CASE_KEY)?.into_iter().next() {
             Some(id) => id,
             None => doc.put_object(ROOT, CASE_KEY, ObjType::Map).map_err(am)?,
         };
-        let events = match maps(doc, &case, EVENTS_KEY)?.into_iter().next() {
+        let events = match child_maps(doc, &case, EVENTS_KEY)?.into_iter().next() {
             Some(id) => id,
             None => doc
                 .put_object(&case, EVENTS_KEY, ObjType::Map)

@@ -80,7 +80,8 @@ pub(crate) fn am(e: automerge::AutomergeError) -> Error {
     Error::Document(e.to_string())
 }
 
-fn child_maps(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Vec<ObjId>> {
+/// The map objects under `key` (every concurrent one).
+pub(crate) fn child_maps(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Vec<ObjId>> {
     Ok(doc
         .get_all(obj, key)
         .map_err(am)?

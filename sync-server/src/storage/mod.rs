@@ -43,6 +43,22 @@ pub struct StoredHousehold {
     pub changes: Vec<Vec<u8>>,
 }
 
+impl StoredHousehold {
+    /// The household's Automerge document, rebuilt from the snapshot and the changes after
+    /// it (a decoding error or panic is a storage fault).
+    pub fn document(&self, id: &str) -> Result<automerge::AutoCommit, crate::error::ApiError> {
+        let mut bytes = self.snapshot.clone().unwrap_or_default();
+        for change in &self.changes {
+            bytes.extend_from_slice(change);
+        }
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            automerge::AutoCommit::load(&bytes)
+        }))
+        .map_err(|_| crate::error::ApiError::internal("server.corrupt_household", id))?
+        .map_err(|e| crate::error::ApiError::internal("server.corrupt_household", e))
+    }
+}
+
 /// One accepted change, ready for the feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedEntry {

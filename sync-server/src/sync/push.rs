@@ -106,19 +106,11 @@ fn materialize(id: &str, source: Source) -> Result<CachedHousehold, ApiError> {
         }
         Source::Stored(stored) => stored,
     };
-    let count = stored.changes.len();
-    let mut bytes = stored.snapshot.unwrap_or_default();
-    for change in &stored.changes {
-        bytes.extend_from_slice(change);
-    }
-    let doc = catch_unwind(AssertUnwindSafe(|| AutoCommit::load(&bytes)))
-        .map_err(|_| ApiError::internal("server.corrupt_household", id))?
-        .map_err(|e| ApiError::internal("server.corrupt_household", e))?;
     Ok(CachedHousehold {
-        doc,
+        doc: stored.document(id)?,
         last_seq: stored.last_seq,
+        changes_since_snapshot: stored.changes.len(),
         location: Some((stored.village_code, stored.county_code)),
-        changes_since_snapshot: count,
     })
 }
 
