@@ -191,7 +191,7 @@ pub async fn upload(
                 ));
             }
             let progress = state.attachments.append(&hash, size, offset, &bytes)?;
-            if progress.is_complete() && offset + bytes.len() as u64 == size {
+            if progress.is_complete() && offset.checked_add(bytes.len() as u64) == Some(size) {
                 tracing::info!(
                     worker = %requester.certificate.worker_id,
                     size,
