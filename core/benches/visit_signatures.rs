@@ -163,9 +163,18 @@ fn complete_visit(seed: u64, members: &[Member], trust: &Trust) -> Res<Household
         purpose: Purpose::NewApplication,
         team,
         village_code: h.profile.village_code.clone(),
+        template: ruhu_core::visit::template::minimal_template()
+            .reference
+            .clone(),
     };
     document::start_visit(doc.automerge(), VISIT, &new, &VisitPolicy::default(), &by)?;
-    document::edit_draft(doc.automerge(), VISIT, &answers(), minimal_template(), &by)?;
+    document::edit_draft(
+        doc.automerge(),
+        VISIT,
+        &answers(),
+        &minimal_template().into(),
+        &by,
+    )?;
     let details = SealDetails {
         previous: None,
         place: Place {
@@ -181,7 +190,13 @@ fn complete_visit(seed: u64, members: &[Member], trust: &Trust) -> Res<Household
         scoring: None,
         emergency_remote: None,
     };
-    let sealed = document::seal(doc.automerge(), VISIT, &details, minimal_template(), &by)?;
+    let sealed = document::seal(
+        doc.automerge(),
+        VISIT,
+        &details,
+        &minimal_template().into(),
+        &by,
+    )?;
     for m in members {
         let entry = sign_content(
             &sealed.bytes,

@@ -328,6 +328,9 @@ fn one_person_in_two_roles() {
         purpose: ruhu_core::visit::Purpose::CareVisit,
         team,
         village_code: VILLAGE.into(),
+        template: ruhu_core::visit::template::minimal_template()
+            .reference
+            .clone(),
     };
     let err = document::start_visit(
         doc.automerge(),

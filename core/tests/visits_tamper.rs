@@ -30,7 +30,7 @@ fn hostile_edit_through_merge_is_content_altered_honest_draft_edit_is_not() {
         honest.automerge(),
         VISIT,
         &[("reason".into(), Some(serde_json::json!("补充")))],
-        minimal_template(),
+        &minimal_template().into(),
         &by("w-cadre", t(2024, 5, 7, 9)),
     )
     .unwrap();

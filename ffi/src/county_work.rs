@@ -224,6 +224,25 @@ impl TabletStore {
         Ok(case_data(household_id, log))
     }
 
+    /// Records a case event that happened at `happened_at_unix` (seconds), earlier than now —
+    /// the publicity posted on Monday, recorded on Wednesday: its deadlines count from that
+    /// day. Refused when dated in the future or before the case's current stage began.
+    pub fn record_case_event_at(
+        &self,
+        household_id: String,
+        event_json: String,
+        happened_at_unix: i64,
+    ) -> Result<CaseData, FfiError> {
+        let event: CaseEvent = json("event_json", &event_json)?;
+        let at = chrono::DateTime::from_timestamp(happened_at_unix, 0).ok_or_else(|| {
+            FfiError::invalid("happened_at_unix", "case.time", "time out of range")
+        })?;
+        let log = self
+            .store()?
+            .record_case_event_at(&household_id, event, Some(at))?;
+        Ok(case_data(household_id, log))
+    }
+
     /// A household's case.
     pub fn case_of(&self, household_id: String) -> Result<CaseData, FfiError> {
         let log = self.store()?.county_case(&household_id)?;

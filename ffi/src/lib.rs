@@ -14,6 +14,7 @@
 //! | `visits.rs` | `TabletStore`: signing key, trust, signed visits, lists, co-signing |
 //! | `attachments.rs` | `TabletStore`: photos and signature images in, bytes out by hash |
 //! | `county_work.rs` | `TabletStore`: answers checked against form templates, case events, what is due |
+//! | `benefits.rs` | `TabletStore`: benefit amounts in both modes, the village publicity list |
 //! | `cosign_receiver.rs` | `CoSignReceiver`: scanning a sealed record's QR codes |
 //! | `sync.rs` | `TabletStore`: enrollment, sync (then purge), refusals, rebase, local link |
 //! | `office.rs` | `TabletStore`: the team lead's office view, purging out-of-scope households |
@@ -25,6 +26,7 @@
 uniffi::setup_scaffolding!();
 
 mod attachments;
+mod benefits;
 mod cosign_receiver;
 mod county_work;
 mod error;
@@ -38,6 +40,7 @@ mod test_support;
 mod visit_records;
 mod visits;
 
+pub use benefits::{BenefitData, PublicityLineData};
 pub use cosign_receiver::CoSignReceiver;
 pub use county_work::{AnswerProblemData, CaseData, CaseDueData, ScoringResultData};
 pub use error::{FfiError, FieldProblem};

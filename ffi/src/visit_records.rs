@@ -124,6 +124,10 @@ pub struct VisitData {
     /// Set when the draft differs from this latest sealed revision: "start a correction".
     pub draft_differs_from: Option<u32>,
     pub signature_keys: Vec<String>,
+    /// The form the visit is filled with (`home-visit-minimal` for the built-in minimal one).
+    pub template_id: String,
+    pub template_version: u32,
+    pub template_hash_hex: String,
 }
 
 /// The verdict on one signature entry.
@@ -403,6 +407,9 @@ impl From<VisitRecord> for VisitData {
             latest_hashes_hex: hashes_data(&v.latest),
             draft_differs_from: v.draft_differs_from,
             signature_keys: v.signature_keys,
+            template_id: v.template.id,
+            template_version: v.template.version,
+            template_hash_hex: v.template.hash.to_hex(),
         }
     }
 }

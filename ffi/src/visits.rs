@@ -80,6 +80,55 @@ impl TabletStore {
         )?)
     }
 
+    /// Starts a visit filled with the newest version of the form `form_id` (e.g.
+    /// `home-visit`, or a form the county published); returns the new visit id. The visit
+    /// keeps that version whatever is published later.
+    pub fn start_visit_with_form(
+        &self,
+        household_id: String,
+        purpose: String,
+        team: Vec<TeamMemberData>,
+        form_id: String,
+    ) -> Result<String, FfiError> {
+        Ok(self.store()?.start_visit_with_form(
+            &household_id,
+            convert::purpose(&purpose)?,
+            convert::team(team)?,
+            &form_id,
+        )?)
+    }
+
+    /// Replaces the draft of a visit filled with a data form with `answers_json` (a JSON
+    /// object keyed by question id, rosters as arrays of rows); only what differs is written.
+    /// Unfinished answers are accepted; wrong ones are refused naming the question and row.
+    pub fn set_visit_answers(
+        &self,
+        household_id: String,
+        visit_id: String,
+        answers_json: String,
+    ) -> Result<VisitData, FfiError> {
+        Ok(self
+            .store()?
+            .set_visit_answers(
+                &household_id,
+                &visit_id,
+                &json("answers_json", &answers_json)?,
+            )?
+            .into())
+    }
+
+    /// The draft of a visit as structured answers (JSON).
+    pub fn visit_answers(
+        &self,
+        household_id: String,
+        visit_id: String,
+    ) -> Result<String, FfiError> {
+        Ok(self
+            .store()?
+            .visit_answers(&household_id, &visit_id)?
+            .to_string())
+    }
+
     /// Sets (`value_json`) or removes (`null`) draft answers; returns the visit.
     pub fn edit_visit_draft(
         &self,

@@ -310,9 +310,12 @@ fn an_edit_of_a_sealed_visit_entry_is_refused() {
         purpose: Purpose::NewApplication,
         team,
         village_code: V1.into(),
+        template: ruhu_core::visit::template::minimal_template()
+            .reference
+            .clone(),
     };
     start_visit(doc, "visit-1", &new, &VisitPolicy::default(), &at).unwrap();
-    edit_draft(doc, "visit-1", &answers(), minimal_template(), &at).unwrap();
+    edit_draft(doc, "visit-1", &answers(), &minimal_template().into(), &at).unwrap();
     let details = SealDetails {
         previous: None,
         place: Place {
@@ -325,7 +328,7 @@ fn an_edit_of_a_sealed_visit_entry_is_refused() {
         scoring: None,
         emergency_remote: None,
     };
-    let sealed = seal(doc, "visit-1", &details, minimal_template(), &at).unwrap();
+    let sealed = seal(doc, "visit-1", &details, &minimal_template().into(), &at).unwrap();
     let r = server
         .sync(&alice, &request(vec![a.unpushed(&alice, &id)], None))
         .unwrap();

@@ -440,3 +440,44 @@ pub fn tablet_changes(store: &mut Store) -> std::collections::BTreeSet<Vec<u8>> 
     }
     out
 }
+
+/// A file of `core/samples/` (the sample standards and calendar).
+pub fn core_sample(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/samples")
+        .join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// The sample calendar with (empty) years added from last year to next, so that today's
+/// deadlines can be counted whatever the date.
+pub fn calendar_around_now() -> ruhu_core::calendar::CalendarData {
+    use chrono::Datelike;
+    let mut calendar: ruhu_core::calendar::CalendarData =
+        serde_json::from_str(&core_sample("calendar.sample.json")).unwrap();
+    let year = Utc::now().year();
+    for y in [year - 1, year, year + 1] {
+        if !calendar.years.iter().any(|c| c.year == y) {
+            calendar.years.push(ruhu_core::calendar::CalendarYear {
+                year: y,
+                holidays: Vec::new(),
+                working_weekends: Vec::new(),
+            });
+        }
+    }
+    calendar
+}
+
+/// A case handler of village V1 (`w-h`) on a new county's server (data in `dir`), whose
+/// configuration carries `data`; synced once, so the configuration is installed.
+pub fn case_handler(dir: &Path, data: ruhu_core::sync::CountyData) -> (County, Server, Tablet) {
+    let county = County::new();
+    let server = Server::start(dir, &county);
+    let mut tablet = Tablet::enroll(&county, &server.url(), "w-h", &[Role::CaseHandler], &[V1]);
+    install_config(
+        &server.url(),
+        &county.config_json_with(vec![tablet.certificate.clone()], None, data),
+    );
+    tablet.sync().unwrap();
+    (county, server, tablet)
+}

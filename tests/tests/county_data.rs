@@ -15,19 +15,12 @@ use ruhu_core::sync::county_config::CONFIG_CONTEXT;
 use ruhu_core::sync::{CountyConfig, CountyData, SignedCountyConfig};
 use ruhu_tests::*;
 
-fn sample_text(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../core/samples")
-        .join(name);
-    std::fs::read_to_string(path).unwrap()
-}
-
 fn standards() -> Standards {
-    Standards::from_json(&sample_text("standards.sample.json")).unwrap()
+    Standards::from_json(&core_sample("standards.sample.json")).unwrap()
 }
 
 fn calendar() -> CalendarData {
-    serde_json::from_str(&sample_text("calendar.sample.json")).unwrap()
+    serde_json::from_str(&core_sample("calendar.sample.json")).unwrap()
 }
 
 /// The county's own revision of the home-visit form: the built-in one as version 2.
@@ -54,7 +47,7 @@ fn data() -> CountyData {
         standards: Some(standards()),
         calendar: Some(calendar()),
         utc_offset_seconds: Some(8 * 3600),
-        case_policy: None,
+        ..Default::default()
     }
 }
 
@@ -170,20 +163,11 @@ fn data_that_does_not_validate_is_refused_by_the_authority_the_server_and_tablet
 
 #[test]
 fn cases_follow_the_county_calendar_and_policy_from_the_configuration() {
-    use chrono::Datelike;
-    use ruhu_core::calendar::CalendarYear;
     use ruhu_core::case::{CaseEvent, CasePolicy, CaseStage};
     use ruhu_core::household::Program;
 
-    let county = County::new();
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &county);
-    let mut tablet = Tablet::enroll(&county, &server.url(), "w-h", &[Role::CaseHandler], &[V1]);
-    install_config(
-        &server.url(),
-        &county.config_json(vec![tablet.certificate.clone()], None),
-    );
-    tablet.sync().unwrap();
+    let (county, server, mut tablet) = case_handler(dir.path(), CountyData::default());
     let id = tablet
         .store
         .create_household(ruhu_core::fixtures::household(5, V1, 3))
@@ -203,17 +187,7 @@ fn cases_follow_the_county_calendar_and_policy_from_the_configuration() {
 
     // The county publishes its calendar (this year and next: no holidays listed) and a
     // policy giving 5 working days to start the investigation.
-    let year = Utc::now().year();
-    let mut calendar = calendar();
-    for y in [year - 1, year, year + 1] {
-        if !calendar.years.iter().any(|c| c.year == y) {
-            calendar.years.push(CalendarYear {
-                year: y,
-                holidays: Vec::new(),
-                working_weekends: Vec::new(),
-            });
-        }
-    }
+    let calendar = calendar_around_now();
     let policy = CasePolicy {
         investigation_start_working_days: 5,
         ..CasePolicy::default()

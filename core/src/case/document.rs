@@ -165,13 +165,40 @@ pub fn append_event(
     by: &Authorship,
     ctx: &CaseContext<'_>,
 ) -> Result<CaseLog> {
-    let mut log = read_case(doc, ctx)?;
     let at = DateTime::<Utc>::from_timestamp(by.time_unix, 0).ok_or_else(|| {
         Error::from(CaseError::InvalidField {
             field: "at",
             reason: "time out of range",
         })
     })?;
+    append_event_at(doc, event, at, by, ctx)
+}
+
+/// [`append_event`] for something that happened at `at`, earlier than it is recorded (the
+/// publicity was posted on Monday, recorded on Wednesday). Refused when `at` is later than
+/// the recording time or earlier than the case's current stage began.
+pub fn append_event_at(
+    doc: &mut AutoCommit,
+    event: CaseEvent,
+    at: DateTime<Utc>,
+    by: &Authorship,
+    ctx: &CaseContext<'_>,
+) -> Result<CaseLog> {
+    let mut log = read_case(doc, ctx)?;
+    if at.timestamp() > by.time_unix {
+        return Err(CaseError::InvalidField {
+            field: "at",
+            reason: "an event cannot be dated after the time it is recorded",
+        }
+        .into());
+    }
+    if log.case.as_ref().is_some_and(|c| at < c.stage_since) {
+        return Err(CaseError::InvalidField {
+            field: "at",
+            reason: "an event cannot be dated before the case's current stage began",
+        }
+        .into());
+    }
     let recorded = RecordedEvent {
         id: crate::store::random_hex(8)?,
         by: by.worker_id.clone(),
@@ -201,7 +228,7 @@ pub fn append_event(
             .map_err(am)?;
         doc.put(&entry, "kind", recorded.event.kind()).map_err(am)?;
         doc.put(&entry, "seq", seq).map_err(am)?;
-        doc.put(&entry, "at", by.time_unix).map_err(am)?;
+        doc.put(&entry, "at", at.timestamp()).map_err(am)?;
         doc.put(&entry, "by", by.worker_id.as_str()).map_err(am)?;
         doc.put(&entry, "payload", payload.as_str()).map_err(am)?;
         Ok(())

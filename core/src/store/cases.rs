@@ -28,10 +28,27 @@ impl Store {
         policy: &CasePolicy,
         calendar: &WorkingCalendar,
     ) -> Result<CaseLog> {
+        self.case_event_at(household_id, event, None, policy, calendar)
+    }
+
+    /// [`Store::case_event`] for an event that happened at `happened_at` (`None`: now),
+    /// recorded now by this store's worker. Refused when dated in the future or before the
+    /// case's current stage began.
+    pub fn case_event_at(
+        &mut self,
+        household_id: &str,
+        event: CaseEvent,
+        happened_at: Option<DateTime<Utc>>,
+        policy: &CasePolicy,
+        calendar: &WorkingCalendar,
+    ) -> Result<CaseLog> {
         let ctx = self.case_context(policy, calendar)?;
         let by = self.authorship();
         let cached = self.load(household_id)?;
-        let log = document::append_event(cached.doc.automerge(), event, &by, &ctx)?;
+        let log = match happened_at {
+            None => document::append_event(cached.doc.automerge(), event, &by, &ctx)?,
+            Some(at) => document::append_event_at(cached.doc.automerge(), event, at, &by, &ctx)?,
+        };
         self.persist(household_id, None)?;
         Ok(log)
     }

@@ -85,8 +85,19 @@ impl Store {
 
     /// Records a case event under the county's policy and calendar.
     pub fn record_case_event(&mut self, household_id: &str, event: CaseEvent) -> Result<CaseLog> {
+        self.record_case_event_at(household_id, event, None)
+    }
+
+    /// Records a case event that happened at `happened_at` (`None`: now) under the county's
+    /// policy and calendar: deadlines count from that day.
+    pub fn record_case_event_at(
+        &mut self,
+        household_id: &str,
+        event: CaseEvent,
+        happened_at: Option<DateTime<Utc>>,
+    ) -> Result<CaseLog> {
         let (policy, calendar) = self.case_rules()?;
-        self.case_event(household_id, event, &policy, &calendar)
+        self.case_event_at(household_id, event, happened_at, &policy, &calendar)
     }
 
     /// A household's case under the county's policy and calendar.

@@ -12,6 +12,7 @@
 //!   reuse one (ADR 0004).
 
 mod attachments;
+mod benefits;
 mod cache;
 mod cases;
 pub(crate) mod chunks;
@@ -42,6 +43,7 @@ use crate::household::{
     Authorship, FieldConflict, Household, HouseholdDocument, NewHousehold, Relation,
 };
 pub use attachments::PendingUpload;
+pub use benefits::BenefitBasis;
 use cache::DocumentCache;
 pub use index::{HouseholdSummary, ListFilter};
 pub use keystore::{FileKeyStore, KeyStore, KeyStoreError};

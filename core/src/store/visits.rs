@@ -11,24 +11,64 @@ use serde_json::Value as Json;
 
 use super::Store;
 use crate::error::{Error, FieldError, Result};
+use crate::forms::{Answers, TemplateEntry};
 use crate::signing::certificate::Role;
 use crate::signing::keys::{SecretKeyStore, WorkerSigner};
-use crate::visit::content::{ContentHash, TeamMember};
+use crate::visit::content::{ContentHash, TeamMember, TemplateRef};
 use crate::visit::cosign::{self, ReceivedContent};
 use crate::visit::document::{self, NewVisit, SealDetails, SealedRevision, VisitRecord};
 use crate::visit::entry::SignatureEntry;
 use crate::visit::error::VisitError;
+use crate::visit::form::VisitForm;
 use crate::visit::policy::Purpose;
 use crate::visit::template::minimal_template;
 use crate::visit::verify::{self, sign_content, VisitVerification};
 
 impl Store {
-    /// Starts a visit of a household with its team; returns the new visit id.
+    /// Starts a visit of a household with its team, filled with the built-in minimal
+    /// template; returns the new visit id. [`Store::start_visit_with_form`] names a form.
     pub fn start_visit(
         &mut self,
         household_id: &str,
         purpose: Purpose,
         team: Vec<TeamMember>,
+    ) -> Result<String> {
+        let minimal = minimal_template().reference.clone();
+        self.start_visit_filled_with(household_id, purpose, team, minimal)
+    }
+
+    /// Starts a visit filled with the newest version of the form `form_id` this tablet
+    /// knows (built in or published by the county); returns the new visit id. The visit
+    /// keeps that version: a newer one published later never changes how it is checked.
+    pub fn start_visit_with_form(
+        &mut self,
+        household_id: &str,
+        purpose: Purpose,
+        team: Vec<TeamMember>,
+        form_id: &str,
+    ) -> Result<String> {
+        let catalog = self.form_catalog()?;
+        let form = match catalog.latest(form_id) {
+            Some(t) => t.reference().clone(),
+            None if form_id == minimal_template().reference.id => {
+                minimal_template().reference.clone()
+            }
+            None => {
+                return Err(Error::NotFound {
+                    what: "form template",
+                    id: form_id.to_owned(),
+                })
+            }
+        };
+        self.start_visit_filled_with(household_id, purpose, team, form)
+    }
+
+    fn start_visit_filled_with(
+        &mut self,
+        household_id: &str,
+        purpose: Purpose,
+        team: Vec<TeamMember>,
+        template: TemplateRef,
     ) -> Result<String> {
         let policy = self.visit_policy()?;
         let by = self.authorship();
@@ -41,10 +81,27 @@ impl Store {
             purpose,
             team,
             village_code,
+            template,
         };
         document::start_visit(cached.doc.automerge(), &visit_id, &new, &policy, &by)?;
         self.persist(household_id, None)?;
         Ok(visit_id)
+    }
+
+    /// Runs `f` with the form a visit is filled with. The catalog is read only for visits
+    /// filled with a data form (the minimal template needs none).
+    fn with_visit_form<T>(
+        &mut self,
+        template: &TemplateRef,
+        f: impl FnOnce(&mut Self, &VisitForm<'_>) -> Result<T>,
+    ) -> Result<T> {
+        if *template == minimal_template().reference {
+            return f(self, &VisitForm::from(minimal_template()));
+        }
+        let catalog = self.form_catalog()?;
+        let offset = self.county_clock()?.utc_offset_seconds();
+        let form = VisitForm::new(catalog.get(template)?, offset);
+        f(self, &form)
     }
 
     /// A visit as the app shows it.
@@ -53,24 +110,67 @@ impl Store {
         document::read_visit(cached.doc.automerge(), visit_id)
     }
 
-    /// Sets (`Some`) or removes (`None`) draft answers; checked against the template.
+    /// Sets (`Some`) or removes (`None`) draft answers (flat keys, see
+    /// [`crate::forms::flat`]); the draft after the edit is checked against the visit's form.
     pub fn edit_visit_draft(
         &mut self,
         household_id: &str,
         visit_id: &str,
         changes: &[(String, Option<Json>)],
     ) -> Result<VisitRecord> {
-        let by = self.authorship();
-        let cached = self.load(household_id)?;
-        document::edit_draft(
-            cached.doc.automerge(),
-            visit_id,
-            changes,
-            minimal_template(),
-            &by,
-        )?;
-        self.persist(household_id, None)?;
+        let template = self.visit(household_id, visit_id)?.template;
+        self.with_visit_form(&template, |store, form| {
+            let by = store.authorship();
+            let cached = store.load(household_id)?;
+            document::edit_draft(cached.doc.automerge(), visit_id, changes, form, &by)?;
+            store.persist(household_id, None)
+        })?;
         self.visit(household_id, visit_id)
+    }
+
+    /// Replaces the draft with structured answers of the visit's data form (a JSON object
+    /// keyed by question id, rosters as arrays of rows): only the flat keys that differ are
+    /// written, so a colleague's concurrent edits of other questions merge.
+    pub fn set_visit_answers(
+        &mut self,
+        household_id: &str,
+        visit_id: &str,
+        answers: &Json,
+    ) -> Result<VisitRecord> {
+        let record = self.visit(household_id, visit_id)?;
+        let catalog = self.form_catalog()?;
+        let TemplateEntry::Form(form) = catalog.get(&record.template)? else {
+            return Err(Error::invalid(FieldError::new(
+                "template",
+                "visit.flat_form",
+                "the visit is filled with the minimal template: edit its keys",
+            )));
+        };
+        let structured = Answers::from_json(answers).map_err(|e| {
+            Error::invalid(FieldError::new("answers", "form.not_object", e.to_string()))
+        })?;
+        let flat = form.flatten(&structured)?;
+        let mut changes: Vec<(String, Option<Json>)> = record
+            .draft
+            .keys()
+            .filter(|k| !flat.contains_key(*k))
+            .map(|k| (k.clone(), None))
+            .collect();
+        changes.extend(
+            flat.into_iter()
+                .filter(|(k, v)| record.draft.get(k) != Some(v))
+                .map(|(k, v)| (k, Some(v))),
+        );
+        self.edit_visit_draft(household_id, visit_id, &changes)
+    }
+
+    /// The draft of a visit filled with a data form as structured answers.
+    pub fn visit_answers(&mut self, household_id: &str, visit_id: &str) -> Result<Json> {
+        let record = self.visit(household_id, visit_id)?;
+        match self.form_catalog()?.get(&record.template)? {
+            TemplateEntry::Form(form) => Ok(form.unflatten(&record.draft)?.to_json()),
+            TemplateEntry::Minimal(_) => Ok(Json::Object(record.draft.into_iter().collect())),
+        }
     }
 
     /// Seals the draft (first seal, or a correction of `details.previous`).
@@ -93,18 +193,15 @@ impl Store {
                 )));
             }
         }
-        self.reference_attachments(household_id, &details.attachments)?;
-        let by = self.authorship();
-        let cached = self.load(household_id)?;
-        let sealed = document::seal(
-            cached.doc.automerge(),
-            visit_id,
-            details,
-            minimal_template(),
-            &by,
-        )?;
-        self.persist(household_id, None)?;
-        Ok(sealed)
+        let template = self.visit(household_id, visit_id)?.template;
+        self.with_visit_form(&template, |store, form| {
+            let by = store.authorship();
+            let cached = store.load(household_id)?;
+            let sealed = document::seal(cached.doc.automerge(), visit_id, details, form, &by)?;
+            store.reference_attachments(household_id, &details.attachments)?;
+            store.persist(household_id, None)?;
+            Ok(sealed)
+        })
     }
 
     /// Signs a sealed revision held in the household document, as `role`, with the worker's

@@ -30,17 +30,21 @@ use crate::error::{Error, FieldError, Result};
 use crate::household::Authorship;
 use crate::signing::certificate::is_village_code;
 use crate::signing::wire::{check_identifier, whole_seconds};
+use crate::visit::content::TemplateRef;
 use crate::visit::content::{
     ContentHash, Place, RemoteMode, SealedContent, TeamMember, SEALED_FORMAT,
 };
 use crate::visit::document_read::{am, child_map, find_visit, get_str, read_team, require_visit};
 pub use crate::visit::document_read::{read_visit, visit_ids, SealedRevision, VisitRecord};
 use crate::visit::error::VisitError;
+use crate::visit::form::VisitForm;
 use crate::visit::policy::{Purpose, VisitPolicy};
-use crate::visit::template::Template;
 
 /// Root key of the visits map.
 pub const VISITS_KEY: &str = "visits";
+/// Key of the form a visit is filled with (id, version, hash) in its visit map; absent in
+/// visits started before forms were data, which are filled with the minimal template.
+pub const TEMPLATE_KEY: &str = "template";
 
 /// A new visit: why, who, where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +55,8 @@ pub struct NewVisit {
     pub team: Vec<TeamMember>,
     /// 12-digit code of the household's village.
     pub village_code: String,
+    /// The form the visit is filled with.
+    pub template: TemplateRef,
 }
 
 /// What the sealing tablet adds to the draft answers.
@@ -68,6 +74,22 @@ pub struct SealDetails {
     pub scoring: Option<Json>,
     /// Set when handled by phone or video in an emergency.
     pub emergency_remote: Option<RemoteMode>,
+}
+
+/// Refuses to check a visit with another form than the one it names.
+fn check_form(record: &VisitRecord, form: &VisitForm<'_>) -> Result<()> {
+    if record.template == *form.reference() {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        FieldError::new(
+            "template",
+            "visit.template_mismatch",
+            "the visit is filled with another form",
+        )
+        .with("visit_form", &record.template.id)
+        .with("visit_form_version", record.template.version),
+    ))
 }
 
 fn commit(doc: &mut AutoCommit, by: &Authorship) {
@@ -200,6 +222,15 @@ pub fn start_visit(
             doc.put(&team, m.role.as_str(), m.worker_id.as_str())
                 .map_err(am)?;
         }
+        let template = doc
+            .put_object(&visit, TEMPLATE_KEY, ObjType::Map)
+            .map_err(am)?;
+        doc.put(&template, "id", new.template.id.as_str())
+            .map_err(am)?;
+        doc.put(&template, "version", i64::from(new.template.version))
+            .map_err(am)?;
+        doc.put(&template, "hash", new.template.hash.to_hex())
+            .map_err(am)?;
         for key in ["draft", "sealed", "signatures"] {
             doc.put_object(&visit, key, ObjType::Map).map_err(am)?;
         }
@@ -207,19 +238,32 @@ pub fn start_visit(
     })
 }
 
-/// Edits draft answers: `Some(value)` sets a key (checked against the template), `None`
-/// removes it. A key holding concurrent values from several tablets is settled by the edit.
+/// Edits draft answers: `Some(value)` sets a key, `None` removes it; the draft after the
+/// edit is checked against the visit's form (see [`VisitForm::check_draft`]). A key holding
+/// concurrent values from several tablets is settled by the edit.
 pub fn edit_draft(
     doc: &mut AutoCommit,
     visit_id: &str,
     changes: &[(String, Option<Json>)],
-    template: &Template,
+    form: &VisitForm<'_>,
     by: &Authorship,
 ) -> Result<()> {
-    let errors: Vec<FieldError> = changes
+    let record = read_visit(doc, visit_id)?;
+    check_form(&record, form)?;
+    let mut after = record.draft;
+    for (key, value) in changes {
+        match value {
+            Some(v) => after.insert(key.clone(), v.clone()),
+            None => after.remove(key),
+        };
+    }
+    let written: Vec<&str> = changes
         .iter()
-        .filter_map(|(k, v)| v.as_ref().and_then(|v| template.check_answer(k, v).err()))
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, _)| k.as_str())
         .collect();
+    let today = form.local_day(DateTime::from_timestamp(by.time_unix, 0).unwrap_or_default());
+    let errors = form.check_draft(&after, &written, today);
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
@@ -267,10 +311,11 @@ pub fn seal(
     doc: &mut AutoCommit,
     visit_id: &str,
     details: &SealDetails,
-    template: &Template,
+    form: &VisitForm<'_>,
     by: &Authorship,
 ) -> Result<SealedRevision> {
     let record = read_visit(doc, visit_id)?;
+    check_form(&record, form)?;
     let visit = require_visit(doc, visit_id)?;
     let household_id = get_str(doc, &ROOT, "id").ok_or_else(|| Error::CorruptDocument {
         id: visit_id.to_owned(),
@@ -308,7 +353,7 @@ pub fn seal(
             (p.content.revision + 1, Some(prev))
         }
     };
-    let mut errors = template.check_for_seal(&record.draft);
+    let mut errors = form.check_seal(&record.draft, form.local_day(details.visited_at));
     if details.place.village_code != record.village_code {
         errors.push(FieldError::new(
             "place.village_code",
@@ -337,7 +382,7 @@ pub fn seal(
         previous,
         purpose: record.purpose,
         team,
-        template: template.reference.clone(),
+        template: form.reference().clone(),
         answers: record.draft.clone(),
         attachments,
         scoring: details.scoring.clone(),

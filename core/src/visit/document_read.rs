@@ -11,9 +11,10 @@ use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
 use crate::signing::certificate::Role;
-use crate::visit::content::{parse_content, ContentHash, SealedContent, TeamMember};
-use crate::visit::document::VISITS_KEY;
+use crate::visit::content::{parse_content, ContentHash, SealedContent, TeamMember, TemplateRef};
+use crate::visit::document::{TEMPLATE_KEY, VISITS_KEY};
 use crate::visit::policy::Purpose;
+use crate::visit::template::minimal_template;
 
 const ENTRY_FIELDS: [&str; 3] = ["content", "sealed_at", "sealed_by"];
 
@@ -39,6 +40,8 @@ pub struct VisitRecord {
     pub village_code: String,
     /// Team, sorted by role.
     pub team: Vec<TeamMember>,
+    /// The form the visit is filled with (the minimal template for visits that name none).
+    pub template: TemplateRef,
     /// Draft answers (where tablets wrote concurrently, Automerge's winner).
     pub draft: BTreeMap<String, Json>,
     /// Draft keys holding concurrent values (the next edit of the key settles them).
@@ -370,6 +373,8 @@ pub fn read_visit(doc: &AutoCommit, visit_id: &str) -> Result<VisitRecord> {
         .clone()
         .ok_or_else(|| corrupt("no village code"))?;
     let (team, _) = read_team(doc, &visit)?;
+    let template =
+        read_template(doc, &visit).ok_or_else(|| corrupt("unreadable form reference"))?;
     let (draft, draft_conflicts) = read_draft(doc, &visit)?;
     let revisions = intact_revisions(&raw);
     let latest = leaves(&revisions);
@@ -384,11 +389,36 @@ pub fn read_visit(doc: &AutoCommit, visit_id: &str) -> Result<VisitRecord> {
         purpose,
         village_code,
         team,
+        template,
         draft,
         draft_conflicts,
         revisions,
         latest,
         draft_differs_from,
         signature_keys: raw.signatures.iter().map(|(k, _)| k.clone()).collect(),
+    })
+}
+
+/// The form a visit names: the minimal template when it names none, `None` when the
+/// reference is unreadable.
+fn read_template(doc: &AutoCommit, visit: &ObjId) -> Option<TemplateRef> {
+    let Ok(Some((Value::Object(ObjType::Map), obj))) = doc.get(visit, TEMPLATE_KEY) else {
+        return match doc.get(visit, TEMPLATE_KEY) {
+            Ok(None) => Some(minimal_template().reference.clone()),
+            _ => None,
+        };
+    };
+    let version = match doc.get(&obj, "version").ok()?? {
+        (Value::Scalar(v), _) => match v.as_ref() {
+            ScalarValue::Int(n) => u32::try_from(*n).ok()?,
+            ScalarValue::Uint(n) => u32::try_from(*n).ok()?,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(TemplateRef {
+        id: get_str(doc, &obj, "id")?,
+        version,
+        hash: ContentHash::from_hex(&get_str(doc, &obj, "hash")?)?,
     })
 }

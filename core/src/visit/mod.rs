@@ -22,6 +22,7 @@ pub mod document;
 pub mod document_read;
 pub mod entry;
 pub mod error;
+pub mod form;
 pub mod integrity;
 pub mod policy;
 pub mod sign;

@@ -222,14 +222,24 @@ pub fn sealed_doc(c: &County) -> (HouseholdDocument, SealedRevision) {
         purpose: Purpose::NewApplication,
         team: c.team(),
         village_code: VILLAGE.into(),
+        template: ruhu_core::visit::template::minimal_template()
+            .reference
+            .clone(),
     };
     document::start_visit(doc.automerge(), VISIT, &new, &VisitPolicy::default(), &at).unwrap();
-    document::edit_draft(doc.automerge(), VISIT, &answers(), minimal_template(), &at).unwrap();
+    document::edit_draft(
+        doc.automerge(),
+        VISIT,
+        &answers(),
+        &minimal_template().into(),
+        &at,
+    )
+    .unwrap();
     let sealed = document::seal(
         doc.automerge(),
         VISIT,
         &details(None),
-        minimal_template(),
+        &minimal_template().into(),
         &at,
     )
     .unwrap();
