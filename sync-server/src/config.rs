@@ -20,6 +20,9 @@ pub struct ServerConfig {
     pub authority_public_key: Option<PathBuf>,
     /// Largest attachment accepted, in bytes.
     pub max_attachment_bytes: u64,
+    /// The database key file (default: `ruhu-server-keys/database.key` beside the data
+    /// folder; never inside it).
+    pub database_key_file: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -31,11 +34,19 @@ impl Default for ServerConfig {
             behind_tls_proxy: false,
             authority_public_key: None,
             max_attachment_bytes: crate::attachments::files::DEFAULT_MAX_ATTACHMENT_BYTES,
+            database_key_file: None,
         }
     }
 }
 
 impl ServerConfig {
+    /// The database key file in use.
+    pub fn database_key_path(&self) -> PathBuf {
+        self.database_key_file
+            .clone()
+            .unwrap_or_else(|| crate::storage::encryption::default_key_file(&self.data_dir))
+    }
+
     /// Parses the command line (every argument optional; see [`USAGE`]).
     pub fn from_args(args: &[String]) -> Result<Self, String> {
         let mut config = Self::default();
@@ -59,6 +70,9 @@ impl ServerConfig {
                     config.authority_public_key = Some(PathBuf::from(value("a file")?))
                 }
                 "--behind-tls-proxy" => config.behind_tls_proxy = true,
+                "--database-key-file" => {
+                    config.database_key_file = Some(PathBuf::from(value("a file")?))
+                }
                 "--max-attachment-mb" => {
                     let v = value("a size in MiB")?;
                     let mb: u64 = v
@@ -92,7 +106,8 @@ impl ServerConfig {
 /// Command-line help.
 pub const USAGE: &str = "usage: sync-server [--listen 127.0.0.1:8707] [--data-dir ruhu-server-data]
                    [--tls-cert cert.pem --tls-key key.pem] [--behind-tls-proxy]
-                   [--authority-public-key FILE] [--max-attachment-mb 32]";
+                   [--authority-public-key FILE] [--max-attachment-mb 32]
+                   [--database-key-file ruhu-server-keys/database.key]";
 
 #[cfg(test)]
 mod tests {

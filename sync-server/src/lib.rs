@@ -141,7 +141,9 @@ pub fn open_state(config: &ServerConfig) -> Result<AppState, ServerError> {
                 .join(", ")
         )));
     }
-    let storage = ServerStorage::open(&config.data_dir)?;
+    let database_key =
+        storage::DatabaseKey::load_or_create(&config.database_key_path(), &config.data_dir)?;
+    let storage = ServerStorage::open(&config.data_dir, &database_key)?;
     let key_path = config
         .authority_public_key
         .clone()

@@ -39,6 +39,10 @@ async fn serve(config: ServerConfig) -> Result<(), sync_server::ServerError> {
     tracing::info!(listen = %addr, data = %data.display(), epoch = hex::encode(state.storage.epoch()), "sync-server ready");
     println!("sync-server listening on {scheme}://{addr}  (health: {scheme}://{addr}/v1/health)");
     println!("data: {}", data.display());
+    println!(
+        "database encrypted at rest; its key: {} (back it up apart from the data folder)",
+        config.database_key_path().display()
+    );
     let pin = tls
         .as_ref()
         .map_or("loopback-plain".to_owned(), |t| t.pin.clone());

@@ -29,7 +29,7 @@ fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_health_on_loopback_and_shuts_down_gracefully() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = ServerStorage::open(dir.path()).unwrap();
+    let storage = ServerStorage::open(dir.path(), &database_key(dir.path())).unwrap();
     let epoch = storage.epoch_hex();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -67,7 +67,16 @@ async fn serves_health_on_loopback_and_shuts_down_gracefully() {
     );
     // The epoch belongs to the database and survives a restart.
     assert_eq!(
-        hex::encode(ServerStorage::open(dir.path()).unwrap().epoch()),
+        hex::encode(
+            ServerStorage::open(dir.path(), &database_key(dir.path()))
+                .unwrap()
+                .epoch()
+        ),
         epoch
     );
+}
+
+fn database_key(data: &std::path::Path) -> sync_server::storage::DatabaseKey {
+    let file = sync_server::storage::encryption::default_key_file(data);
+    sync_server::storage::DatabaseKey::load_or_create(&file, data).unwrap()
 }

@@ -409,7 +409,7 @@ impl Tablet {
 
 /// Every change hash in the server's feed, and how many feed rows there are.
 pub fn server_feed(data: &Path) -> (std::collections::BTreeSet<Vec<u8>>, usize) {
-    let conn = rusqlite::Connection::open(data.join("server.db")).unwrap();
+    let conn = sync_server::storage::ServerStorage::inspect(data).unwrap();
     let hashes: Vec<Vec<u8>> = conn
         .prepare("SELECT change_hash FROM feed")
         .unwrap()

@@ -135,7 +135,7 @@ fn the_same_photo_in_three_households_is_uploaded_once_and_reaches_the_team() {
     let files = server_files(t.data.path());
     assert_eq!(files.len(), 1, "one file on the server");
     assert_eq!(std::fs::read(&files[0]).unwrap(), shared);
-    let refs = rusqlite::Connection::open(t.data.path().join("server.db"))
+    let refs = sync_server::storage::ServerStorage::inspect(t.data.path())
         .unwrap()
         .query_row("SELECT count(*) FROM attachment_refs", [], |r| {
             r.get::<_, i64>(0)

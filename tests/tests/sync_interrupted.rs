@@ -226,7 +226,7 @@ fn a_server_killed_mid_ingest_loses_nothing_after_retries() {
     let (feed, rows) = server_feed(data.path());
     assert_eq!(rows, feed.len(), "one feed entry per change hash");
     assert_eq!(tablet_changes(&mut a.store), feed, "nothing lost");
-    let conn = rusqlite::Connection::open(data.path().join("server.db")).unwrap();
+    let conn = sync_server::storage::ServerStorage::inspect(data.path()).unwrap();
     let ok: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();

@@ -12,8 +12,10 @@
 //! | `feed.rs` | households, the change feed, snapshots, actor bindings, resident ids |
 //! | `records.rs` | the county configuration, request nonces, the access log |
 //! | `cache.rs` | household documents kept hot in memory (not storage, but its companion) |
+//! | `encryption.rs` | the database key (outside the data folder) and SQLCipher encryption at rest |
 
 pub mod cache;
+pub mod encryption;
 mod feed;
 mod records;
 pub mod schema;
@@ -27,6 +29,7 @@ use ruhu_core::sync::SignedChange;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::ServerError;
+pub use encryption::DatabaseKey;
 
 pub use schema::SCHEMA_VERSION;
 
@@ -265,8 +268,9 @@ pub struct ServerStorage {
 /// The database file name inside the data folder.
 pub const DATABASE_FILE: &str = "server.db";
 
-fn open_connection(path: &Path) -> Result<Connection, ServerError> {
+fn open_connection(path: &Path, key: &DatabaseKey) -> Result<Connection, ServerError> {
     let conn = Connection::open(path)?;
+    key.unlock(&conn, path)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
     )?;
@@ -274,11 +278,15 @@ fn open_connection(path: &Path) -> Result<Connection, ServerError> {
 }
 
 impl ServerStorage {
-    /// Opens or creates `server.db` in `data_dir`, migrating it to the current schema.
-    pub fn open(data_dir: &Path) -> Result<Self, ServerError> {
+    /// Opens or creates `server.db` in `data_dir`, encrypted with `key` (a plain database
+    /// of an earlier version is encrypted first), migrating it to the current schema.
+    pub fn open(data_dir: &Path, key: &DatabaseKey) -> Result<Self, ServerError> {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join(DATABASE_FILE);
-        let mut conn = open_connection(&path)?;
+        if key.encrypt_plain_database(&path)? {
+            tracing::info!(database = %path.display(), "encrypted a plain database of an earlier version");
+        }
+        let mut conn = open_connection(&path, key)?;
         schema::migrate(&mut conn)?;
         let existing: Option<String> = conn
             .query_row(
@@ -308,13 +316,23 @@ impl ServerStorage {
             .ok_or_else(|| {
                 ServerError::Config(format!("stored epoch {epoch_hex} is not 16 bytes of hex"))
             })?;
-        let reader = open_connection(&path)?;
+        let reader = open_connection(&path, key)?;
         Ok(Self {
             writer: Arc::new(Mutex::new(conn)),
             reader: Arc::new(Mutex::new(reader)),
             path,
             epoch,
         })
+    }
+
+    /// A connection to the database in `data_dir` with its key in the default place, for
+    /// inspection tools and tests (the server itself goes through [`ServerStorage::open`]).
+    pub fn inspect(data_dir: &Path) -> Result<Connection, ServerError> {
+        let key = DatabaseKey::load_or_create(&encryption::default_key_file(data_dir), data_dir)?;
+        let path = data_dir.join(DATABASE_FILE);
+        let conn = Connection::open(&path)?;
+        key.unlock(&conn, &path)?;
+        Ok(conn)
     }
 
     /// The database file.

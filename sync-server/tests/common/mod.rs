@@ -482,11 +482,7 @@ pub fn data_tables(data: &Path) -> BTreeMap<String, Vec<String>> {
 }
 
 pub fn dump(data: &Path, tables: &[&str]) -> BTreeMap<String, Vec<String>> {
-    let conn = rusqlite::Connection::open_with_flags(
-        data.join("server.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
+    let conn = sync_server::storage::ServerStorage::inspect(data).unwrap();
     let mut out = BTreeMap::new();
     for table in tables {
         let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
@@ -508,11 +504,7 @@ pub fn dump(data: &Path, tables: &[&str]) -> BTreeMap<String, Vec<String>> {
 }
 
 pub fn count(data: &Path, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open_with_flags(
-        data.join("server.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
+    let conn = sync_server::storage::ServerStorage::inspect(data).unwrap();
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 

@@ -136,10 +136,7 @@ impl Verified {
 pub fn verify(run: &mut CountyRun) -> Res<Verified> {
     let data = run.data_dir();
     let (feed, feed_rows) = server_feed(&data);
-    let conn = rusqlite::Connection::open_with_flags(
-        data.join("server.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )?;
+    let conn = sync_server::storage::ServerStorage::inspect(&data)?;
     let households: BTreeSet<String> = conn
         .prepare("SELECT id FROM households")?
         .query_map([], |r| r.get(0))?
