@@ -161,7 +161,11 @@ pub fn open_state(config: &ServerConfig) -> Result<AppState, ServerError> {
     } else {
         None
     };
-    let attachments = AttachmentFiles::open(&config.data_dir, config.max_attachment_bytes)?;
+    let attachments = AttachmentFiles::open(
+        &config.data_dir,
+        config.max_attachment_bytes,
+        attachments::sealed::AttachmentKeys::new(&database_key),
+    )?;
     AppState::new(storage, authority, attachments)
 }
 

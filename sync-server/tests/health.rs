@@ -39,7 +39,7 @@ async fn serves_health_on_loopback_and_shuts_down_gracefully() {
         AppState::new(
             storage,
             None,
-            sync_server::attachments::files::AttachmentFiles::open(dir.path(), 1 << 20).unwrap(),
+            sync_server::attachments::files::AttachmentFiles::inspect(dir.path()).unwrap(),
         )
         .unwrap(),
         async {

@@ -134,7 +134,13 @@ fn the_same_photo_in_three_households_is_uploaded_once_and_reaches_the_team() {
     assert_eq!(report.attachment_bytes_sent, shared.len() as u64);
     let files = server_files(t.data.path());
     assert_eq!(files.len(), 1, "one file on the server");
-    assert_eq!(std::fs::read(&files[0]).unwrap(), shared);
+    let stored = sync_server::attachments::files::AttachmentFiles::inspect(t.data.path())
+        .unwrap()
+        .read(&sha256(&shared))
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored, shared);
+    assert_ne!(std::fs::read(&files[0]).unwrap(), shared, "sealed at rest");
     let refs = sync_server::storage::ServerStorage::inspect(t.data.path())
         .unwrap()
         .query_row("SELECT count(*) FROM attachment_refs", [], |r| {
@@ -307,7 +313,11 @@ fn a_20_mb_upload_cut_at_20_random_points_resumes_and_arrives_byte_identical() {
         report.attachment_bytes_sent
     );
 
-    let stored = std::fs::read(t.data.path().join("attachments").join(hash.to_hex())).unwrap();
+    let stored = sync_server::attachments::files::AttachmentFiles::inspect(t.data.path())
+        .unwrap()
+        .read(&hash.0)
+        .unwrap()
+        .unwrap();
     assert_eq!(sha256(&stored), hash.0);
     assert_eq!(stored, big);
     // Resumed, not restarted: at most one 1 MiB chunk (plus HTTP framing) lost per cut.

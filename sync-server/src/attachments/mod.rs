@@ -11,6 +11,7 @@
 //! Every request carries `Ruhu-Auth` over its method, path (with the query) and body.
 
 pub mod files;
+pub mod sealed;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -69,6 +70,7 @@ impl From<AttachmentError> for ApiError {
                 detail,
             ),
             AttachmentError::Corrupt => ApiError::internal("attachment.corrupt", detail),
+            AttachmentError::Sealing => ApiError::internal("attachment.sealing", detail),
             AttachmentError::Io(e) => ApiError::internal("server.storage", e),
         }
     }

@@ -126,6 +126,16 @@ impl DatabaseKey {
         }
     }
 
+    /// A key from its bytes (tests and tools).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The raw key, for deriving the attachment keys.
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     fn pragma(&self) -> String {
         format!("PRAGMA key = \"x'{}'\";", hex::encode(self.0))
     }

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use automerge::Change;
 use ruhu_core::sync::client::SyncReport;
-use ruhu_core::visit::content::ContentHash;
 use ruhu_tests::server_feed;
 
 use crate::county::{check_clean, CountyRun};
@@ -132,10 +131,11 @@ impl Verified {
 /// Every household each field tablet created, every change it holds for them (its own
 /// writes, the imported co-signatures and anything pulled) and every photo it attached must
 /// be on the server: in the `households` table, in the change feed, and as a file in
-/// `attachments/` whose bytes hash to its name.
+/// `attachments/` that opens with the server's key into bytes hashing to its name.
 pub fn verify(run: &mut CountyRun) -> Res<Verified> {
     let data = run.data_dir();
     let (feed, feed_rows) = server_feed(&data);
+    let attachments = sync_server::attachments::files::AttachmentFiles::inspect(&data)?;
     let conn = sync_server::storage::ServerStorage::inspect(&data)?;
     let households: BTreeSet<String> = conn
         .prepare("SELECT id FROM households")?
@@ -160,8 +160,8 @@ pub fn verify(run: &mut CountyRun) -> Res<Verified> {
         }
         for hash in &field.photos {
             v.photos += 1;
-            let stored = std::fs::read(data.join("attachments").join(hash.to_hex()));
-            if !stored.is_ok_and(|bytes| ContentHash::of(&bytes) == *hash) {
+            // Opened with the server's key and checked against the hash.
+            if !matches!(attachments.read(&hash.0), Ok(Some(_))) {
                 v.photos_lost += 1;
             }
         }
