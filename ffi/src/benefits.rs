@@ -15,7 +15,7 @@ pub struct BenefitData {
     /// `gap_to_standard` or `fixed_by_class`.
     pub mode: String,
     /// The rural class, in class mode.
-    pub class: Option<u8>,
+    pub rural_class: Option<u8>,
     pub members: u32,
     /// The standard (gap mode) or class amount per person per month.
     pub standard_monthly_fen: i64,
@@ -34,7 +34,7 @@ impl From<Benefit> for BenefitData {
         };
         Self {
             mode: mode.into(),
-            class,
+            rural_class: class,
             members: b.members,
             standard_monthly_fen: b.standard_monthly_fen,
             per_capita_income_monthly_fen: b.per_capita_income_monthly_fen,
@@ -88,9 +88,9 @@ impl TabletStore {
         &self,
         household_id: String,
         year: i32,
-        class: u8,
+        rural_class: u8,
     ) -> Result<BenefitData, FfiError> {
-        let basis = BenefitBasis::FixedByClass { class };
+        let basis = BenefitBasis::FixedByClass { class: rural_class };
         Ok(self
             .store()?
             .household_benefit(&household_id, year, basis)?

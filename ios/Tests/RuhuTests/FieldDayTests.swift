@@ -18,7 +18,7 @@
 // script warns when a script has changed since):
 //   smoke.kts    sha256:e3ed320865c68891176b06ee82af01797007d09f5dc0f118a6a2e4aef4d58067
 //   cosign.kts   sha256:d32cd7507d5c0ce458502f3c57f7bc7d0472a0848987728373cb759027b1956e
-//   fieldday.kts sha256:837708ca8bc2639a3b342793283eb8423d438ac4dced9b09c516419401751c83
+//   fieldday.kts sha256:398101bbf2371e806589509714c36eb79b7368589bb43410eef49ca3560244c5
 
 import Foundation
 import Ruhu
@@ -755,7 +755,9 @@ extension FieldDayTests {
             .write(to: calendar, atomically: true, encoding: .utf8)
         let standards = authorityDir.appendingPathComponent("standards.json")
         try ("{\"format\": 1, \"label\": \"test standards\", \"regions\": [{\"region_code\": \"620100\","
-            + " \"region_name\": \"兰州市\", \"year\": 2022, \"urban_dibao\": {\"fen\": 91400, \"per\": \"month\"}, \"rural_dibao\": {\"fen\": 526800, \"per\": \"year\"}}]}")
+            + " \"region_name\": \"兰州市\", \"year\": 2022, \"urban_dibao\": {\"fen\": 91400, \"per\": \"month\"}, \"rural_dibao\": {\"fen\": 526800, \"per\": \"year\"},"
+            + " \"rural_classes\": {\"class_1\": {\"fen\": 350000, \"per\": \"year\"}, \"class_2\": {\"fen\": 330000, \"per\": \"year\"},"
+            + " \"class_3\": {\"fen\": 100800, \"per\": \"year\"}, \"class_4\": {\"fen\": 69600, \"per\": \"year\"}}}]}")
             .write(to: standards, atomically: true, encoding: .utf8)
         let countyData = ["--calendar", calendar.path, "--standards", standards.path, "--utc-offset-seconds", "28800"]
         _ = try authority(["config", "--key-file", authorityKey, "--serial", "1", "--min-app-version", "0.1.0", "--valid-days", "30"]
@@ -898,6 +900,44 @@ extension FieldDayTests {
         let due = try duties.filter { $0.duty == "start_investigation" }.single()
         try check(!due.overdue && !duties.contains { $0.overdue }, "\(duties)")
         ok("the home-visit form names each bad answer (\(formProblems.count) problems, zh + en); the case is \(accepted.stage ?? "none"), investigation due by \(due.dueOn)")
+        // A visit filled with the home-visit form keeps the version it started with; unfinished
+        // answers wait for the seal, wrong ones are refused naming the roster row.
+        let formVisit = try handler.store.startVisitWithForm(householdId: hh, purpose: "periodic_review", team: team, formId: "home-visit")
+        let formVisitData = try handler.store.visit(householdId: hh, visitId: formVisit)
+        try check(formVisitData.templateId == "home-visit" && formVisitData.templateVersion == 1 && formVisitData.templateHashHex.count == 64)
+        let wrongForm = try assertThrows("a wrong ID number in the form", .invalidInput) {
+            try handler.store.setVisitAnswers(householdId: hh, visitId: formVisit, answersJson: formAnswers)
+        }
+        try check(wrongForm.problems.contains { $0.field == "draft.members[0].id_number" }, "\(wrongForm)")
+        _ = try handler.store.setVisitAnswers(householdId: hh, visitId: formVisit, answersJson: "{\"visit_place\": \"一组 12 号\", \"visit_mode\": \"in_person\"}")
+        try check(handler.store.visitAnswers(householdId: hh, visitId: formVisit).contains("in_person"))
+        let unfinished = try assertThrows("sealing an unfinished form", .invalidInput) {
+            try handler.store.sealVisit(householdId: hh, visitId: formVisit, details: SealData(
+                place: PlaceData(villageCode: village, address: "一组 12 号", gps: nil), visitedAtUnix: 1_796_000_000
+            ))
+        }
+        try check(unfinished.problems.contains { $0.field == "draft.conclusion" && $0.code == "form.required" }, "\(unfinished)")
+        // Amounts from the county's standards: gap mode (Lanzhou 2022 rural, 439 yuan a month;
+        // income 3,600 yuan a year for 4 persons = 75 yuan a month each) and class mode (class 2
+        // of the test standards, 3,300 yuan a year = 275 yuan a month per person).
+        let gap = try handler.store.householdBenefitGap(householdId: hh, year: 2022, rural: true, householdIncomeYearlyFen: 360_000)
+        try check(gap.mode == "gap_to_standard" && gap.members == 4 && gap.perPersonMonthlyFen == 36_400 && gap.monthlyFen == 145_600, "\(gap)")
+        let byClass = try handler.store.householdBenefitByClass(householdId: hh, year: 2022, ruralClass: 2)
+        try check(byClass.mode == "fixed_by_class" && byClass.monthlyFen == 110_000, "\(byClass)")
+        try assertThrows("class 5", .invalidInput) { try handler.store.householdBenefitByClass(householdId: hh, year: 2022, ruralClass: 5) }
+        // The investigation started when the case was accepted, recorded now; then publicity.
+        let acceptedAt = try XCTUnwrap(accepted.stageSinceUnix)
+        try assertThrows("dated before the stage began", .invalidInput) {
+            try handler.store.recordCaseEventAt(householdId: hh, eventJson: "{\"kind\": \"start_investigation\"}", happenedAtUnix: acceptedAt - 86_400)
+        }
+        _ = try handler.store.recordCaseEventAt(householdId: hh, eventJson: "{\"kind\": \"start_investigation\"}", happenedAtUnix: acceptedAt)
+        _ = try handler.store.recordCaseEvent(householdId: hh, eventJson: "{\"kind\": \"complete_investigation\"}")
+        let inPublicity = try handler.store.recordCaseEvent(householdId: hh, eventJson: "{\"kind\": \"township_opinion\", \"eligible\": true, \"proposal\": {\"monthly_fen\": \(gap.monthlyFen), \"household_size\": 4}, \"reason\": \"人均收入低于标准\"}")
+        try check(inPublicity.stage == "publicity", "\(inPublicity)")
+        try check(handler.store.publicityList(villageCode: village) == [PublicityLineData(name: "刘德福", householdSize: 4, monthlyFen: 145_600)])
+        let csv = try handler.store.publicityCsv(villageCode: village)
+        try check(csv == "户主姓名,保障人数,月保障金额(元)\n刘德福,4,1456.00\n", csv)
+        ok("a home-visit form visit (v\(formVisitData.templateVersion)) refuses a wrong ID and an unfinished seal; benefit \(gap.monthlyFen) fen/month (gap) or \(byClass.monthlyFen) (class 2); publicity lists only name, size and amount")
 
         // --- back in the office: the team lead's view --------------------------------------
         for t in [leader, cadre, handler] { _ = try t.sync() }

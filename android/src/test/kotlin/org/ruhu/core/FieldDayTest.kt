@@ -17,7 +17,7 @@
 // script warns when a script has changed since):
 //   smoke.kts    sha256:e3ed320865c68891176b06ee82af01797007d09f5dc0f118a6a2e4aef4d58067
 //   cosign.kts   sha256:d32cd7507d5c0ce458502f3c57f7bc7d0472a0848987728373cb759027b1956e
-//   fieldday.kts sha256:837708ca8bc2639a3b342793283eb8423d438ac4dced9b09c516419401751c83
+//   fieldday.kts sha256:398101bbf2371e806589509714c36eb79b7368589bb43410eef49ca3560244c5
 package org.ruhu.core
 
 import org.junit.Test
@@ -518,7 +518,9 @@ class FieldDayTest {
                 (thisYear - 1..thisYear + 1).joinToString(", ") { """{"year": $it}""" } + "]}")
             val standards = authorityDir.resolve("standards.json")
             Files.writeString(standards, """{"format": 1, "label": "test standards", "regions": [{"region_code": "620100",""" +
-                """ "region_name": "兰州市", "year": 2022, "urban_dibao": {"fen": 91400, "per": "month"}, "rural_dibao": {"fen": 526800, "per": "year"}}]}""")
+                """ "region_name": "兰州市", "year": 2022, "urban_dibao": {"fen": 91400, "per": "month"}, "rural_dibao": {"fen": 526800, "per": "year"},""" +
+                """ "rural_classes": {"class_1": {"fen": 350000, "per": "year"}, "class_2": {"fen": 330000, "per": "year"},""" +
+                """ "class_3": {"fen": 100800, "per": "year"}, "class_4": {"fen": 69600, "per": "year"}}}]}""")
             val countyData = arrayOf("--calendar", calendar.toString(), "--standards", standards.toString(), "--utc-offset-seconds", "28800")
             authority("config", "--key-file", authorityKey, "--serial", "1", "--min-app-version", "0.1.0", "--valid-days", "30",
                 *everyone.flatMap { listOf("--certificate", it.certFile) }.toTypedArray(), *countyData, "--out", config)
@@ -653,6 +655,38 @@ class FieldDayTest {
             val due = duties.single { it.duty == "start_investigation" }
             check(!due.overdue && duties.none { it.overdue }) { "$duties" }
             ok("the home-visit form names each bad answer (${formProblems.size} problems, zh + en); the case is ${accepted.stage}, investigation due by ${due.dueOn}")
+            // A visit filled with the home-visit form keeps the version it started with; unfinished
+            // answers wait for the seal, wrong ones are refused naming the roster row.
+            val formVisit = handler.store.startVisitWithForm(hh, "periodic_review", team, "home-visit")
+            check(handler.store.visit(hh, formVisit).let { it.templateId == "home-visit" && it.templateVersion == 1u && it.templateHashHex.length == 64 })
+            val wrongForm = assertThrows<FfiException.InvalidInput>("a wrong ID number in the form") { handler.store.setVisitAnswers(hh, formVisit, formAnswers) }
+            check(wrongForm.problems.any { it.field == "draft.members[0].id_number" }) { "$wrongForm" }
+            handler.store.setVisitAnswers(hh, formVisit, """{"visit_place": "一组 12 号", "visit_mode": "in_person"}""")
+            check(handler.store.visitAnswers(hh, formVisit).contains("in_person"))
+            val unfinished = assertThrows<FfiException.InvalidInput>("sealing an unfinished form") {
+                handler.store.sealVisit(hh, formVisit, SealData(place = PlaceData(villageCode = village, address = "一组 12 号", gps = null), visitedAtUnix = 1_796_000_000))
+            }
+            check(unfinished.problems.any { it.field == "draft.conclusion" && it.code == "form.required" }) { "$unfinished" }
+            // Amounts from the county's standards: gap mode (Lanzhou 2022 rural, 439 yuan a month;
+            // income 3,600 yuan a year for 4 persons = 75 yuan a month each) and class mode (class 2
+            // of the test standards, 3,300 yuan a year = 275 yuan a month per person).
+            val gap = handler.store.householdBenefitGap(hh, 2022, true, 360_000L)
+            check(gap.mode == "gap_to_standard" && gap.members == 4u && gap.perPersonMonthlyFen == 36_400L && gap.monthlyFen == 145_600L) { "$gap" }
+            val byClass = handler.store.householdBenefitByClass(hh, 2022, 2u)
+            check(byClass.mode == "fixed_by_class" && byClass.monthlyFen == 110_000L) { "$byClass" }
+            assertThrows<FfiException.InvalidInput>("class 5") { handler.store.householdBenefitByClass(hh, 2022, 5u) }
+            // The investigation started when the case was accepted, recorded now; then publicity.
+            assertThrows<FfiException.InvalidInput>("dated before the stage began") {
+                handler.store.recordCaseEventAt(hh, """{"kind": "start_investigation"}""", accepted.stageSinceUnix!! - 86_400L)
+            }
+            handler.store.recordCaseEventAt(hh, """{"kind": "start_investigation"}""", accepted.stageSinceUnix!!)
+            handler.store.recordCaseEvent(hh, """{"kind": "complete_investigation"}""")
+            val inPublicity = handler.store.recordCaseEvent(hh, """{"kind": "township_opinion", "eligible": true, "proposal": {"monthly_fen": ${gap.monthlyFen}, "household_size": 4}, "reason": "人均收入低于标准"}""")
+            check(inPublicity.stage == "publicity") { "$inPublicity" }
+            check(handler.store.publicityList(village) == listOf(PublicityLineData(name = "刘德福", householdSize = 4u, monthlyFen = 145_600L)))
+            val csv = handler.store.publicityCsv(village)
+            check(csv == "户主姓名,保障人数,月保障金额(元)\n刘德福,4,1456.00\n") { csv }
+            ok("a home-visit form visit (v${handler.store.visit(hh, formVisit).templateVersion}) refuses a wrong ID and an unfinished seal; benefit ${gap.monthlyFen} fen/month (gap) or ${byClass.monthlyFen} (class 2); publicity lists only name, size and amount")
 
             // --- back in the office: the team lead's view ------------------------------------------
             for (t in listOf(leader, cadre, handler)) t.sync()
