@@ -23,7 +23,7 @@
 #   4. the tests' use of the API (cheap, textual): every method called on a store, receiver or
 #      authority, every generated type constructed, its argument labels / named arguments and
 #      arity, every error variant and every property read in android/.../FieldDayTest.kt and
-#      ios/Tests/RuhuTests/FieldDayTests.swift must exist in the generated Kotlin / Swift.
+#      ios/Tests/RuhuTests/*.swift must exist in the generated Kotlin / Swift.
 #      Limits: no type checking (a method is looked up by name across all types, arguments by
 #      count, names and labels, not by type); string literals, and the code inside their
 #      interpolations, are not looked at; calls on receivers with other names are not checked;
@@ -593,8 +593,11 @@ PERL
 
 check "$ANDROID_TEST: every binding it uses exists in the generated Kotlin (uniffi.ruhu_ffi.testsupport)" \
     api_check kotlin "$KOTLIN_TEST_OUT/uniffi/ruhu_ffi/testsupport/ruhu_ffi.kt" "$ANDROID_TEST"
-check "$SWIFT_TEST: every binding it uses exists in the generated Swift" \
-    api_check swift "$SWIFT_OUT/ruhu_ffi.swift" "$SWIFT_TEST"
+# The XCTests are several files (the tests and their helpers): checked together.
+SWIFT_TESTS_COMBINED="$OUT/swift-tests-combined.swift"
+cat ios/Tests/RuhuTests/*.swift >"$SWIFT_TESTS_COMBINED"
+check "ios/Tests/RuhuTests/*.swift: every binding they use exists in the generated Swift" \
+    api_check swift "$SWIFT_OUT/ruhu_ffi.swift" "$SWIFT_TESTS_COMBINED"
 
 # --- 5. the mirrors of the Kotlin scripts -------------------------------------------------------
 
