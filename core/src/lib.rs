@@ -69,6 +69,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod calendar;
+pub mod care;
 pub mod case;
 pub mod error;
 pub mod fixtures;

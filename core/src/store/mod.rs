@@ -14,6 +14,8 @@
 mod attachments;
 mod benefits;
 mod cache;
+mod care;
+mod care_index;
 mod cases;
 pub(crate) mod chunks;
 mod county_data;
@@ -356,6 +358,13 @@ impl Store {
         let today = self.today();
         let by = self.authorship();
         let parts: Vec<&str> = field.split('.').collect();
+        if parts[0] == crate::care::CARE_KEY {
+            return Err(Error::invalid(FieldError::new(
+                field,
+                "read_only",
+                "care events change only through the care functions",
+            )));
+        }
         if parts[0] == crate::visit::document::VISITS_KEY
             && !(parts.len() == 4 && parts[2] == "draft")
         {
@@ -422,6 +431,16 @@ impl Store {
             id: id.to_owned(),
             reason,
         };
+        let incoming: Vec<&automerge::Change> = changes.iter().collect();
+        if let Some(why) =
+            crate::care::integrity::append_only_violation(cached.doc.automerge(), &incoming)
+        {
+            return Err(Error::invalid(FieldError::new(
+                crate::care::CARE_KEY,
+                crate::care::integrity::EVENT_ALTERED,
+                why,
+            )));
+        }
         catch_unwind(AssertUnwindSafe(|| {
             cached.doc.automerge().apply_changes(changes)
         }))
@@ -585,6 +604,12 @@ impl Store {
         let household = cached.doc.household()?;
         index::write(&tx, &household, has_conflicts, now)?;
         visit_index::write_index(&tx, id, &mut cached.doc, now)?;
+        care_index::write_index(
+            &tx,
+            id,
+            &household.profile.village_code,
+            cached.doc.automerge(),
+        )?;
         tx.commit()?;
         cached.saved_heads = cached.doc.heads();
         cached.chunk_count = count;

@@ -1,7 +1,7 @@
 //! Purging (ADR 0009): households that have left this tablet's scope — their village is no
 //! longer covered by the certificate the tablet signs with — and whose every local change the
 //! server has accepted are removed with everything derived from them: document chunks, index
-//! rows (households, members, visits, visit teams), queued changes, change signatures, the
+//! rows (households, members, visits, visit teams, care lists), queued changes, change signatures, the
 //! server's verdict, archived rejected changes, received sealed contents and the in-memory
 //! copy.
 //!
@@ -49,7 +49,7 @@ pub struct KeptHousehold {
 }
 
 /// Every table holding rows of one household, and its household column.
-const HOUSEHOLD_TABLES: [(&str, &str); 11] = [
+const HOUSEHOLD_TABLES: [(&str, &str); 17] = [
     ("document_chunks", "household_id"),
     ("members", "household_id"),
     ("visit_team", "household_id"),
@@ -60,6 +60,12 @@ const HOUSEHOLD_TABLES: [(&str, &str); 11] = [
     ("household_sync", "household_id"),
     ("rejected_changes", "household_id"),
     ("attachment_refs", "household_id"),
+    ("care_tasks", "household_id"),
+    ("care_task_log", "household_id"),
+    ("care_problems", "household_id"),
+    ("care_leaders", "household_id"),
+    ("care_leader_visits", "household_id"),
+    ("care_agreements", "household_id"),
     ("households", "id"),
 ];
 

@@ -10,7 +10,7 @@ use rusqlite::{Connection, Transaction};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const VERSION: i64 = 7;
+pub const VERSION: i64 = 8;
 
 /// Brings the database to [`VERSION`], or refuses a newer one.
 pub fn init(conn: &mut Connection) -> Result<()> {
@@ -52,6 +52,8 @@ pub(crate) fn upgrade(tx: &Transaction<'_>, from: i64, to: i64) -> Result<()> {
             // their documents.
             5 => tx.execute_batch(V6_OUTBOX_BYTES)?,
             6 => tx.execute_batch(V7_ATTACHMENTS)?,
+            // Stores before version 8 hold no care events, so the care index starts empty.
+            7 => tx.execute_batch(V8_CARE)?,
             _ => {
                 return Err(Error::SchemaTooNew {
                     found: version,
@@ -197,6 +199,93 @@ CREATE TABLE attachment_refs (
     PRIMARY KEY (household_id, hash)
 ) WITHOUT ROWID;
 CREATE INDEX attachment_refs_by_hash ON attachment_refs (hash);
+";
+
+/// Version 8: the dispersed-care lists (rewritten from the household's care log with every
+/// write of the household, like the visit index). Dates are local day numbers (days since
+/// 1970-01-01 in the county's calendar), times unix seconds.
+const V8_CARE: &str = "
+-- One row per planned stretch of a task of a person in care.
+CREATE TABLE care_tasks (
+    household_id  TEXT NOT NULL,
+    person_id     TEXT NOT NULL,
+    task_id       TEXT NOT NULL,
+    planned_from  INTEGER NOT NULL,
+    -- the first day no longer planned (removed, or the person left care)
+    planned_until INTEGER,
+    village_code  TEXT NOT NULL,
+    frequency     TEXT NOT NULL,   -- week | half_month | month | quarter | half_year | year | every_days
+    every_days    INTEGER NOT NULL,
+    due_soon_days INTEGER,         -- NULL: the policy's
+    label_zh      TEXT NOT NULL,
+    label_en      TEXT NOT NULL,
+    -- the latest time the task was done (any date); older ones are in care_task_log
+    last_done_at  INTEGER,
+    PRIMARY KEY (household_id, person_id, task_id, planned_from)
+) WITHOUT ROWID;
+CREATE INDEX care_tasks_by_village ON care_tasks (village_code, planned_from);
+
+-- Every time a task was done (for lists asked about an earlier date).
+CREATE TABLE care_task_log (
+    household_id TEXT NOT NULL,
+    person_id    TEXT NOT NULL,
+    task_id      TEXT NOT NULL,
+    done_at      INTEGER NOT NULL,
+    PRIMARY KEY (household_id, person_id, task_id, done_at)
+) WITHOUT ROWID;
+
+-- Open problems of the ledger.
+CREATE TABLE care_problems (
+    household_id TEXT NOT NULL,
+    problem_id   TEXT NOT NULL,
+    person_id    TEXT NOT NULL,
+    village_code TEXT NOT NULL,
+    area         TEXT NOT NULL,
+    description  TEXT NOT NULL,
+    opened_at    INTEGER NOT NULL,
+    opened_by    TEXT NOT NULL,
+    assignee     TEXT,
+    due_on       INTEGER,
+    reopened     INTEGER NOT NULL,
+    PRIMARY KEY (household_id, problem_id)
+) WITHOUT ROWID;
+CREATE INDEX care_problems_by_village ON care_problems (village_code);
+
+-- One row per stretch a township leader is assigned to a person in care.
+CREATE TABLE care_leaders (
+    household_id   TEXT NOT NULL,
+    person_id      TEXT NOT NULL,
+    assigned_from  INTEGER NOT NULL,
+    assigned_until INTEGER,
+    village_code   TEXT NOT NULL,
+    leader_id      TEXT NOT NULL,
+    leader_name    TEXT NOT NULL,
+    -- the latest leader visit of the person (any date); older ones are in care_leader_visits
+    last_visit_on  INTEGER,
+    PRIMARY KEY (household_id, person_id, assigned_from)
+) WITHOUT ROWID;
+CREATE INDEX care_leaders_by_village ON care_leaders (village_code);
+
+-- Every leader visit day of a person.
+CREATE TABLE care_leader_visits (
+    household_id TEXT NOT NULL,
+    person_id    TEXT NOT NULL,
+    visited_on   INTEGER NOT NULL,
+    PRIMARY KEY (household_id, person_id, visited_on)
+) WITHOUT ROWID;
+
+-- Care agreements.
+CREATE TABLE care_agreements (
+    household_id   TEXT NOT NULL,
+    agreement_id   TEXT NOT NULL,
+    person_id      TEXT NOT NULL,
+    village_code   TEXT NOT NULL,
+    caregiver_name TEXT NOT NULL,
+    valid_from     INTEGER NOT NULL,
+    valid_until    INTEGER NOT NULL,
+    PRIMARY KEY (household_id, agreement_id)
+) WITHOUT ROWID;
+CREATE INDEX care_agreements_by_village ON care_agreements (village_code, valid_until);
 ";
 
 /// Version 6: a queued change keeps its bytes, so a push reads the outbox alone instead of

@@ -604,6 +604,8 @@ impl Store {
              DELETE FROM visits; DELETE FROM visit_team; DELETE FROM received_contents;
              DELETE FROM outbox; DELETE FROM change_signatures; DELETE FROM actor_workers;
              DELETE FROM sync_state; DELETE FROM household_sync; DELETE FROM rejected_changes;
+             DELETE FROM care_tasks; DELETE FROM care_task_log; DELETE FROM care_problems;
+             DELETE FROM care_leaders; DELETE FROM care_leader_visits; DELETE FROM care_agreements;
              COMMIT;",
         )?;
         self.conn

@@ -1,5 +1,5 @@
 //! The county's working data inside the signed configuration: form templates, standards, the
-//! scoring rubrics, the working-day calendar, the county's time zone and the case policy. Provinces and counties differ, so all of it is data the county
+//! scoring rubrics, the working-day calendar, the county's time zone, the case policy and the care policy. Provinces and counties differ, so all of it is data the county
 //! authority signs and every tablet receives with its certificates — never code. A tablet
 //! refuses a configuration whose data does not validate, exactly as it refuses a bad
 //! signature, so a worker never fills a form or computes a benefit from broken data.
@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{CalendarData, CountyClock, WorkingCalendar};
+use crate::care::CarePolicy;
 use crate::case::CasePolicy;
 use crate::error::Error;
 use crate::forms::{FormTemplate, TemplateDefinition};
@@ -40,6 +41,10 @@ pub struct CountyData {
     /// Deadlines and review intervals of a case (national defaults when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_policy: Option<CasePolicy>,
+    /// Dispersed care: the default plan, due-soon and expiry windows, the leader-visit
+    /// frequency (defaults when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub care_policy: Option<CarePolicy>,
 }
 
 fn problems(part: &str, e: Error) -> String {
@@ -96,6 +101,12 @@ impl CountyData {
             let errors = policy.validate();
             if !errors.is_empty() {
                 return Err(problems("case_policy", Error::Invalid(errors)));
+            }
+        }
+        if let Some(policy) = &self.care_policy {
+            let errors = policy.validate();
+            if !errors.is_empty() {
+                return Err(problems("care_policy", Error::Invalid(errors)));
             }
         }
         if let Some(offset) = self.utc_offset_seconds {

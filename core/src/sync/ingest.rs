@@ -6,8 +6,8 @@
 //! household and this change hash, and its actor id is not bound to another worker. A change
 //! that fails is refused, and so is every change of the batch that depends on it. The rest is
 //! applied to a **fork** of the household; the fork must still be this household (schema,
-//! single id), every signer must cover its village, sealed visit entries must be intact, and
-//! every new visit signature must verify (signer on the team, in role, in scope). Only then
+//! single id), every signer must cover its village, sealed visit entries must be intact, care
+//! events only added (never altered or deleted), and every new visit signature must verify (signer on the team, in role, in scope). Only then
 //! does the fork replace the document.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -318,6 +318,10 @@ fn check_household(
                 ));
             }
         }
+    }
+    let incoming: Vec<&Change> = kept.iter().map(|(c, _, _)| c).collect();
+    if let Some(why) = crate::care::integrity::append_only_violation(before, &incoming) {
+        return Err((crate::care::integrity::EVENT_ALTERED, why));
     }
     let old_keys = signature_keys(before);
     let mut attachments = BTreeSet::new();

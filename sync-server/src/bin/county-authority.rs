@@ -144,6 +144,10 @@ enum Command {
         /// for what it leaves out).
         #[arg(long)]
         case_policy: Option<PathBuf>,
+        /// The care policy file (JSON: default care plan, due-soon and expiry windows,
+        /// leader-visit frequency; defaults for what it leaves out).
+        #[arg(long)]
+        care_policy: Option<PathBuf>,
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -288,6 +292,7 @@ fn run(cli: Cli) -> Result<(), AuthorityError> {
             calendar,
             utc_offset_seconds,
             case_policy,
+            care_policy,
             out,
         } => {
             let authority = Authority::open(&key_file)?;
@@ -304,6 +309,7 @@ fn run(cli: Cli) -> Result<(), AuthorityError> {
                 calendar: calendar.as_deref().map(read_json).transpose()?,
                 utc_offset_seconds,
                 case_policy: case_policy.as_deref().map(read_json).transpose()?,
+                care_policy: care_policy.as_deref().map(read_json).transpose()?,
             };
             let request = ConfigRequest {
                 serial,
