@@ -10,7 +10,8 @@
 //! Event ids are random (128 bits, hex), so every event is a new key written once: events
 //! logged on any number of tablets offline merge without conflict, and an event synced twice
 //! is still one key. `seq` is one more than the highest `seq` the writing tablet knew, so an
-//! event always folds after the events it was checked against. If two tablets create
+//! event always folds after the events it was checked against; events written together (an
+//! enrolment and its default tasks) take consecutive `seq`s in the order written. If two tablets create
 //! `ROOT.care` (or its `events` map) concurrently, readers unite both maps and writers use the
 //! map Automerge shows. Existing events are never changed or deleted: the import gate
 //! ([`super::integrity`]) refuses changes that would.
@@ -227,7 +228,10 @@ pub fn append_events(
     for record in log.records.values_mut() {
         record.sort_logged_work();
     }
+    // One `seq` per event, in the order written: events recorded together (an enrolment and
+    // its default tasks) fold in that order on every device, whatever their random ids.
     let seq = log.max_seq.saturating_add(1);
+    let last_seq = seq.saturating_add(i64::try_from(written.len()).unwrap_or(i64::MAX) - 1);
     match write_entries(doc, &written, seq) {
         Ok(()) => {
             doc.commit_with(
@@ -235,7 +239,7 @@ pub fn append_events(
                     .with_message(by.worker_id.clone())
                     .with_time(by.time_unix),
             );
-            log.max_seq = seq;
+            log.max_seq = last_seq.max(log.max_seq);
             Ok(log)
         }
         Err(e) => {
@@ -278,7 +282,7 @@ fn write_entries(doc: &mut AutoCommit, written: &[RecordedCareEvent], seq: i64) 
             .put_object(&care, EVENTS_KEY, ObjType::Map)
             .map_err(am)?,
     };
-    for recorded in written {
+    for (seq, recorded) in (seq..).zip(written) {
         let payload =
             serde_json::to_string(&recorded.event).map_err(|e| Error::Document(e.to_string()))?;
         let entry = doc
