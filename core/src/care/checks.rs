@@ -32,7 +32,8 @@ pub(crate) fn check_new(
         CareEvent::TaskDone {
             task_id, done_at, ..
         } => {
-            if *done_at > now {
+            // Whole seconds: the recording time is kept to the second.
+            if done_at.timestamp() > now.timestamp() {
                 return Err(future("done_at"));
             }
             let day = clock.local_date(*done_at);
