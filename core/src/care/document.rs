@@ -11,9 +11,9 @@
 //! logged on any number of tablets offline merge without conflict, and an event synced twice
 //! is still one key. `seq` is one more than the highest `seq` the writing tablet knew, so an
 //! event always folds after the events it was checked against; events written together (an
-//! enrolment and its default tasks) take consecutive `seq`s in the order written. If two tablets create
-//! `ROOT.care` (or its `events` map) concurrently, readers unite both maps and writers use the
-//! map Automerge shows. Existing events are never changed or deleted: the import gate
+//! enrolment and its default tasks) take consecutive `seq`s in the order written. If two
+//! tablets create `ROOT.care` (or its `events` map) concurrently, readers unite both maps and
+//! writers use the map Automerge shows. Existing events are never changed or deleted: the import gate
 //! ([`super::integrity`]) refuses changes that would.
 //!
 //! The section is not part of the typed [`crate::household::Household`] model: profile edits
@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValueRef, ValueRef, ROOT};
 use chrono::{DateTime, Utc};
 
 use super::error::CareError;
@@ -69,30 +69,31 @@ struct StoredEntry {
     parsed: std::result::Result<RecordedCareEvent, String>,
 }
 
-fn scalar(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<ScalarValue> {
-    match doc.get(obj, key) {
-        Ok(Some((Value::Scalar(s), _))) => Some(s.into_owned()),
-        _ => None,
-    }
-}
-
 fn read_entry(doc: &AutoCommit, obj: &ObjId, id: &str) -> StoredEntry {
-    let int = |k| match scalar(doc, obj, k) {
-        Some(ScalarValue::Int(v)) => Some(v),
-        _ => None,
-    };
-    let text = |k| match scalar(doc, obj, k) {
-        Some(ScalarValue::Str(s)) => Some(s.to_string()),
-        _ => None,
-    };
-    let (seq, at, by, person) = (int("seq"), int("at"), text("by"), text("person"));
+    // One pass over the entry's fields (cheaper than a lookup per field).
+    let (mut seq, mut at) = (None, None);
+    let (mut kind, mut by, mut person, mut payload) = (None, None, None, None);
+    for item in doc.map_range(obj, ..) {
+        let ValueRef::Scalar(value) = item.value else {
+            continue;
+        };
+        match (item.key.as_ref(), value) {
+            ("seq", ScalarValueRef::Int(v)) => seq = Some(v),
+            ("at", ScalarValueRef::Int(v)) => at = Some(v),
+            ("kind", ScalarValueRef::Str(v)) => kind = Some(v.to_string()),
+            ("by", ScalarValueRef::Str(v)) => by = Some(v.to_string()),
+            ("person", ScalarValueRef::Str(v)) => person = Some(v.to_string()),
+            ("payload", ScalarValueRef::Str(v)) => payload = Some(v.to_string()),
+            _ => {}
+        }
+    }
     let parsed = (|| {
         let (at, by) = (at.ok_or("no time")?, by.clone().ok_or("no author")?);
         let at = DateTime::<Utc>::from_timestamp(at, 0).ok_or("time out of range")?;
-        let payload = text("payload").ok_or("no payload")?;
+        let payload = payload.ok_or("no payload")?;
         let event: CareEvent = serde_json::from_str(&payload)
             .map_err(|e| format!("unreadable payload (a newer app may have written it): {e}"))?;
-        if text("kind").as_deref() != Some(event.kind()) {
+        if kind.as_deref() != Some(event.kind()) {
             return Err("kind does not match the payload".to_owned());
         }
         if person.as_deref() != Some(event.person_id()) {
@@ -298,3 +299,4 @@ fn write_entries(doc: &mut AutoCommit, written: &[RecordedCareEvent], seq: i64) 
     }
     Ok(())
 }
+

@@ -53,10 +53,15 @@ fn existing_parts(before: &AutoCommit) -> (HashMap<ObjId, Part>, HashMap<ObjId, 
 }
 
 /// Why `changes` may not be applied to `before` (`None`: they only add events, or do not
-/// touch care at all).
+/// touch care at all). Changes `before` already holds are passed over.
 pub fn append_only_violation(before: &AutoCommit, changes: &[&Change]) -> Option<String> {
+    // Changes the document already holds change nothing when applied again.
     let decoded = catch_unwind(AssertUnwindSafe(|| {
-        changes.iter().map(|c| c.decode()).collect::<Vec<_>>()
+        changes
+            .iter()
+            .filter(|c| before.get_change_by_hash(&c.hash()).is_none())
+            .map(|c| c.decode())
+            .collect::<Vec<_>>()
     }));
     let Ok(decoded) = decoded else {
         return Some("a change could not be read".into());

@@ -27,6 +27,8 @@ pub mod lists;
 pub mod policy;
 pub mod record;
 pub mod status;
+#[cfg(test)]
+mod tests;
 
 pub use document::{read_care_log, CareLog, CARE_KEY};
 pub use error::CareError;

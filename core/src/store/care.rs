@@ -138,16 +138,7 @@ impl Store {
         village_code: Option<&str>,
         on: NaiveDate,
     ) -> Result<Vec<CareTaskDue>> {
-        let (policy, clock) = self.care_rules()?;
-        let q = ListQuery {
-            village_code,
-            on,
-            clock,
-            policy: &policy,
-        };
-        let mut rows = care_index::task_rows(&self.conn, &q, true)?;
-        rows.retain(|r| r.status.state == DueState::Overdue);
-        Ok(rows)
+        self.care_task_list(village_code, on, true)
     }
 
     /// Tasks not done on `on` — due, due soon and overdue — in a village (`None`: all).
@@ -156,6 +147,15 @@ impl Store {
         village_code: Option<&str>,
         on: NaiveDate,
     ) -> Result<Vec<CareTaskDue>> {
+        self.care_task_list(village_code, on, false)
+    }
+
+    fn care_task_list(
+        &self,
+        village_code: Option<&str>,
+        on: NaiveDate,
+        overdue_only: bool,
+    ) -> Result<Vec<CareTaskDue>> {
         let (policy, clock) = self.care_rules()?;
         let q = ListQuery {
             village_code,
@@ -163,8 +163,12 @@ impl Store {
             clock,
             policy: &policy,
         };
-        let mut rows = care_index::task_rows(&self.conn, &q, false)?;
-        rows.retain(|r| r.status.state != DueState::Done);
+        let mut rows = care_index::task_rows(&self.conn, &q, overdue_only)?;
+        rows.retain(|r| match r.status.state {
+            DueState::Overdue => true,
+            DueState::Done => false,
+            DueState::Due | DueState::DueSoon => !overdue_only,
+        });
         Ok(rows)
     }
 

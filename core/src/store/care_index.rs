@@ -188,13 +188,6 @@ pub(crate) struct ListQuery<'a> {
 }
 
 impl ListQuery<'_> {
-    fn village_sql(&self, alias: &str) -> String {
-        match self.village_code {
-            Some(_) => format!("{alias}.village_code = :village"),
-            None => ":village IS NULL".to_owned(),
-        }
-    }
-
     fn day(&self) -> i64 {
         day_number(self.on)
     }
@@ -213,6 +206,14 @@ impl ListQuery<'_> {
         f.index_of(self.on)
             .and_then(|i| f.start_of_index(i - 1))
             .ok_or_else(|| Error::Document(format!("no period before {}", self.on)))
+    }
+}
+
+/// The condition on the village of table `alias` (bound as `:village`; `None`: every village).
+fn village_sql(alias: &str, village_code: Option<&str>) -> String {
+    match village_code {
+        Some(_) => format!("{alias}.village_code = :village"),
+        None => ":village IS NULL".to_owned(),
     }
 }
 
@@ -259,7 +260,7 @@ pub(crate) fn task_rows(
          WHERE {village} AND t.planned_from <= :day
            AND (t.planned_until IS NULL OR t.planned_until > :day) {overdue}
          ORDER BY t.village_code, t.household_id, t.person_id, t.task_id",
-        village = q.village_sql("t"),
+        village = village_sql("t", q.village_code),
     );
     let mut cutoffs: Vec<(String, i64)> = Vec::with_capacity(12);
     for (i, f) in CALENDAR.iter().enumerate() {
@@ -349,10 +350,7 @@ pub(crate) fn open_problems(
     conn: &rusqlite::Connection,
     village_code: Option<&str>,
 ) -> Result<Vec<OpenCareProblem>> {
-    let village = match village_code {
-        Some(_) => "p.village_code = :village",
-        None => ":village IS NULL",
-    };
+    let village = village_sql("p", village_code);
     let sql = format!(
         "SELECT p.household_id, p.village_code, p.person_id, m.name, p.problem_id, p.area,
                 p.description, p.opened_at, p.opened_by, p.assignee, p.due_on, p.reopened
@@ -434,7 +432,7 @@ pub(crate) fn overdue_leader_visits(
            AND l.assigned_from <= :plan_cutoff
            AND coalesce(last_visit, -9223372036854775807) < :visit_cutoff
          ORDER BY l.village_code, l.household_id, l.person_id",
-        village = q.village_sql("l"),
+        village = village_sql("l", q.village_code),
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
@@ -497,10 +495,7 @@ pub(crate) fn expiring_agreements(
     on: NaiveDate,
     warning_days: u32,
 ) -> Result<Vec<crate::care::ExpiringAgreement>> {
-    let village = match village_code {
-        Some(_) => "a.village_code = :village",
-        None => ":village IS NULL",
-    };
+    let village = village_sql("a", village_code);
     // The in-force agreement ending last per person (SQLite takes the other columns from
     // the row holding the max), kept when it ends within the window.
     let sql = format!(
