@@ -11,12 +11,12 @@
 //! days: than `D − n`). The row's latest entry answers for today; older dates look the latest
 //! entry up in `care_task_log`.
 
-use automerge::AutoCommit;
+use automerge::{AutoCommit, ReadDoc};
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{named_params, Row, Transaction};
+use rusqlite::{named_params, OptionalExtension, Row, Transaction};
 
 use crate::calendar::CountyClock;
-use crate::care::document::{has_care, read_care_log};
+use crate::care::document::{event_maps, has_care, read_care_log};
 use crate::care::frequency::{day_number, from_day_number, Frequency};
 use crate::care::record::{leader_schedule, schedule_of};
 use crate::care::{CarePolicy, CareTaskDue, LeaderVisitDue, OpenCareProblem, ProblemArea};
@@ -32,20 +32,58 @@ const TABLES: [&str; 6] = [
     "care_agreements",
 ];
 
-/// Rewrites the care index rows of one household from its document.
+/// SHA-256 over the household's sorted care event ids: the care log the index was built from
+/// (events are only ever added, so the ids name the log). `None` without a care section.
+fn log_digest(doc: &AutoCommit) -> Result<Option<Vec<u8>>> {
+    if !has_care(doc) {
+        return Ok(None);
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for events in event_maps(doc)? {
+        ids.extend(doc.map_range(&events, ..).map(|i| i.key.to_string()));
+    }
+    let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+    for id in &ids {
+        digest.update(id.as_bytes());
+        digest.update(b"\n");
+    }
+    Ok(Some(digest.finish().as_ref().to_vec()))
+}
+
+/// Rewrites the care index rows of one household from its document — unless they were built
+/// from the same care log in the same village (most writes of a household do not touch care).
 pub(crate) fn write_index(
     tx: &Transaction<'_>,
     household_id: &str,
     village_code: &str,
     doc: &AutoCommit,
 ) -> Result<()> {
+    let digest = log_digest(doc)?;
+    let indexed: Option<(Vec<u8>, String)> = tx
+        .prepare_cached(
+            "SELECT log_digest, village_code FROM care_indexed WHERE household_id = ?1",
+        )?
+        .query_row([household_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match (&digest, &indexed) {
+        (None, None) => return Ok(()),
+        (Some(d), Some((i, v))) if d == i && v == village_code => return Ok(()),
+        _ => {}
+    }
     for table in TABLES {
         tx.prepare_cached(&format!("DELETE FROM {table} WHERE household_id = ?1"))?
             .execute([household_id])?;
     }
-    if !has_care(doc) {
+    let Some(digest) = digest else {
+        tx.prepare_cached("DELETE FROM care_indexed WHERE household_id = ?1")?
+            .execute([household_id])?;
         return Ok(());
-    }
+    };
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO care_indexed (household_id, log_digest, village_code)
+         VALUES (?1, ?2, ?3)",
+    )?
+    .execute(rusqlite::params![household_id, digest, village_code])?;
     // The index keeps instants and the events' own local dates: no clock is needed here.
     let log = read_care_log(doc, CountyClock::default())?;
     let mut task = tx.prepare_cached(

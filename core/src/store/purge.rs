@@ -49,7 +49,7 @@ pub struct KeptHousehold {
 }
 
 /// Every table holding rows of one household, and its household column.
-const HOUSEHOLD_TABLES: [(&str, &str); 17] = [
+const HOUSEHOLD_TABLES: [(&str, &str); 18] = [
     ("document_chunks", "household_id"),
     ("members", "household_id"),
     ("visit_team", "household_id"),
@@ -66,6 +66,7 @@ const HOUSEHOLD_TABLES: [(&str, &str); 17] = [
     ("care_leaders", "household_id"),
     ("care_leader_visits", "household_id"),
     ("care_agreements", "household_id"),
+    ("care_indexed", "household_id"),
     ("households", "id"),
 ];
 

@@ -274,6 +274,13 @@ CREATE TABLE care_leader_visits (
     PRIMARY KEY (household_id, person_id, visited_on)
 ) WITHOUT ROWID;
 
+-- Which care log (digest of its event ids) and village each household's rows were built from.
+CREATE TABLE care_indexed (
+    household_id TEXT PRIMARY KEY,
+    log_digest   BLOB NOT NULL,
+    village_code TEXT NOT NULL
+) WITHOUT ROWID;
+
 -- Care agreements.
 CREATE TABLE care_agreements (
     household_id   TEXT NOT NULL,

@@ -606,6 +606,7 @@ impl Store {
              DELETE FROM sync_state; DELETE FROM household_sync; DELETE FROM rejected_changes;
              DELETE FROM care_tasks; DELETE FROM care_task_log; DELETE FROM care_problems;
              DELETE FROM care_leaders; DELETE FROM care_leader_visits; DELETE FROM care_agreements;
+             DELETE FROM care_indexed;
              COMMIT;",
         )?;
         self.conn

@@ -343,6 +343,32 @@ fn profile_edits_keep_the_care_log_and_it_cannot_be_resolved_as_a_field() {
         .unwrap();
     assert_eq!(store.care_record(&h, &p).unwrap().plan, plan);
     assert!(store.household(&h).unwrap().conflicts.is_empty());
+    // Moving the household to another village moves its care rows with it (on 4 March 2024
+    // the weekly, half-monthly and monthly tasks are overdue; the half-yearly is not yet).
+    let on = d(2024, 3, 4);
+    assert_eq!(
+        store
+            .overdue_care_tasks(Some(&fixtures::village(1)), on)
+            .unwrap()
+            .len(),
+        3
+    );
+    store
+        .edit_household(&h, |household| {
+            household.profile.village_code = fixtures::village(2)
+        })
+        .unwrap();
+    assert!(store
+        .overdue_care_tasks(Some(&fixtures::village(1)), on)
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .overdue_care_tasks(Some(&fixtures::village(2)), on)
+            .unwrap()
+            .len(),
+        3
+    );
     let e = store
         .resolve_conflict(&h, "care.events", serde_json::json!({}))
         .unwrap_err();
