@@ -191,4 +191,29 @@ mod tests {
         assert_eq!(p.default_tasks.len(), 4);
         assert!(serde_json::from_str::<CarePolicy>(r#"{"due_soon": 3}"#).is_err());
     }
+
+    #[test]
+    fn the_county_configuration_refuses_an_invalid_care_policy_naming_the_field() {
+        let data = crate::sync::CountyData {
+            care_policy: Some(CarePolicy {
+                agreement_expiry_warning_days: 1000,
+                ..CarePolicy::default()
+            }),
+            ..crate::sync::CountyData::default()
+        };
+        let why = data.check().unwrap_err();
+        assert!(
+            why.contains("care_policy.agreement_expiry_warning_days")
+                && why.contains("care_policy.range"),
+            "{why}"
+        );
+        let good = crate::sync::CountyData {
+            care_policy: Some(CarePolicy::default()),
+            ..crate::sync::CountyData::default()
+        };
+        assert_eq!(good.check(), Ok(()));
+        // Left out when absent, so older configurations keep their bytes.
+        let json = serde_json::to_string(&crate::sync::CountyData::default()).unwrap();
+        assert!(!json.contains("care_policy"));
+    }
 }
