@@ -1,11 +1,11 @@
 //! Care through the store: recording, reading, and the lists from the care index agreeing
 //! with the records they are built from.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::*;
-use crate::care::{DueState, ProblemArea, Rectification};
+use crate::care::{DueState, PeriodStatus, ProblemArea, Rectification};
 use crate::store::FileKeyStore;
 use crate::{fixtures, Store, StoreConfig};
 
@@ -42,34 +42,42 @@ fn enrol(person_id: &str, since: NaiveDate) -> CareEvent {
     }
 }
 
-/// (household, person, task) of the overdue tasks the records say, on `on`.
-fn overdue_from_records(
+type Key = (String, String, String);
+
+/// The status of every task the records list on `on` whose state `keep` accepts.
+fn from_records(
     store: &mut Store,
     people: &[(String, String)],
     on: NaiveDate,
-) -> BTreeSet<(String, String, String)> {
+    keep: impl Fn(DueState) -> bool,
+) -> BTreeMap<Key, PeriodStatus> {
     let policy = store.care_policy().unwrap();
-    let mut out = BTreeSet::new();
+    let mut out = BTreeMap::new();
     for (h, p) in people {
         for s in store.care_record(h, p).unwrap().task_status(&policy, on) {
-            if s.status.state == DueState::Overdue {
-                out.insert((h.clone(), p.clone(), s.task.task_id));
+            if keep(s.status.state) {
+                out.insert((h.clone(), p.clone(), s.task.task_id), s.status);
             }
         }
     }
     out
 }
 
-fn listed(rows: &[crate::care::CareTaskDue]) -> BTreeSet<(String, String, String)> {
+fn statuses(rows: &[crate::care::CareTaskDue]) -> BTreeMap<Key, PeriodStatus> {
     rows.iter()
         .map(|r| {
-            (
+            let key = (
                 r.household_id.clone(),
                 r.person_id.clone(),
                 r.task_id.clone(),
-            )
+            );
+            (key, r.status)
         })
         .collect()
+}
+
+fn listed(rows: &[crate::care::CareTaskDue]) -> BTreeSet<Key> {
+    statuses(rows).into_keys().collect()
 }
 
 #[test]
@@ -94,8 +102,26 @@ fn the_lists_agree_with_the_records_for_a_village_the_township_and_any_date() {
         events.push(done_by(&p1, "clean_home", local_ten(d(2024, 1, day))));
     }
     events.push(done_by(&p1, "haircut", local_ten(d(2024, 1, 20))));
+    // A custom task every 10 days from 5 January, done on the 12th; haircuts stop in March.
+    events.push(CareEvent::TaskAdded {
+        person_id: p1.clone(),
+        task: crate::care::CareTaskDefinition {
+            task_id: "check_stove".into(),
+            label_zh: "检查炉具".into(),
+            label_en: "Check the stove".into(),
+            frequency: crate::care::Frequency::EveryDays(10),
+            due_soon_days: Some(3),
+        },
+        from: d(2024, 1, 5),
+    });
+    events.push(done_by(&p1, "check_stove", local_ten(d(2024, 1, 12))));
+    events.push(CareEvent::TaskRemoved {
+        person_id: p1.clone(),
+        task_id: "haircut".into(),
+        on: d(2024, 3, 1),
+    });
     let record = store.record_care_events(&h1, events).unwrap();
-    assert_eq!(record.log.len(), 4);
+    assert_eq!(record.log.len(), 5);
     // p2: cleaned once, late in February.
     store
         .record_care_event(&h2, done_by(&p2, "clean_home", local_ten(d(2024, 2, 28))))
@@ -104,6 +130,7 @@ fn the_lists_agree_with_the_records_for_a_village_the_township_and_any_date() {
     let people = vec![(h1.clone(), p1.clone()), (h2.clone(), p2.clone())];
     for on in [
         d(2024, 1, 10),
+        d(2024, 1, 19),
         d(2024, 1, 24),
         d(2024, 1, 31),
         d(2024, 2, 1),
@@ -113,8 +140,14 @@ fn the_lists_agree_with_the_records_for_a_village_the_township_and_any_date() {
     ] {
         let township = store.overdue_care_tasks(None, on).unwrap();
         assert_eq!(
-            listed(&township),
-            overdue_from_records(&mut store, &people, on),
+            statuses(&township),
+            from_records(&mut store, &people, on, |s| s == DueState::Overdue),
+            "{on}"
+        );
+        let due = store.care_tasks_due(None, on).unwrap();
+        assert_eq!(
+            statuses(&due),
+            from_records(&mut store, &people, on, |s| s != DueState::Done),
             "{on}"
         );
         let village = store
@@ -140,6 +173,31 @@ fn the_lists_agree_with_the_records_for_a_village_the_township_and_any_date() {
     assert_eq!(clean.status.last_done_on, Some(d(2024, 1, 16)));
     assert!(!clean.person_name.is_empty());
     assert!(rows.iter().all(|r| r.task_id != "haircut"));
+    // Every 10 days from the entry of the 12th: overdue from the 23rd; due soon the 19th.
+    let stove = |on| {
+        store
+            .care_tasks_due(None, on)
+            .unwrap()
+            .into_iter()
+            .find(|r| r.task_id == "check_stove")
+            .map(|r| (r.status.state, r.status.overdue_since))
+    };
+    assert_eq!(stove(d(2024, 1, 19)), Some((DueState::DueSoon, None)));
+    assert_eq!(
+        stove(d(2024, 1, 24)),
+        Some((DueState::Overdue, Some(d(2024, 1, 23))))
+    );
+    // Haircuts stopped on 1 March: no longer listed.
+    let july = store.care_tasks_due(None, d(2024, 7, 1)).unwrap();
+    let of_p1: Vec<&str> = july
+        .iter()
+        .filter(|r| r.person_id == p1)
+        .map(|r| r.task_id.as_str())
+        .collect();
+    assert!(!of_p1.contains(&"haircut") && of_p1.contains(&"clean_home"));
+    assert!(july
+        .iter()
+        .any(|r| r.person_id == p2 && r.task_id == "haircut"));
     // Asked about 10 January, the entries of the 16th and 20th do not count yet.
     // p2 did not clean in the week of 1–7 January (owed: enrolled on its Monday).
     let early = store.overdue_care_tasks(None, d(2024, 1, 10)).unwrap();
@@ -155,9 +213,14 @@ fn the_lists_agree_with_the_records_for_a_village_the_township_and_any_date() {
     let due_tasks: BTreeSet<&str> = due.iter().map(|r| r.task_id.as_str()).collect();
     assert_eq!(
         due_tasks,
-        ["buy_daily_necessities", "haircut", "wash_clothes_bedding"]
-            .into_iter()
-            .collect()
+        [
+            "buy_daily_necessities",
+            "check_stove",
+            "haircut",
+            "wash_clothes_bedding"
+        ]
+        .into_iter()
+        .collect()
     );
     // The index survives reopening the store.
     let before = store.overdue_care_tasks(None, d(2024, 3, 4)).unwrap();
