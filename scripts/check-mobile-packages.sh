@@ -469,14 +469,14 @@ my %stdlib = map { $_ => 1 } $kotlin
     : qw(count isEmpty first last path endIndex startIndex description utf8 environment processInfo
          regularExpression statusCode terminationStatus fileHandleForReading fileHandleForWriting readabilityHandler availableData
          standardOutput standardError executableURL arguments httpMethod httpBody temporaryDirectory
-         rawValue default shared wholeNumberValue gregorian year);
+         rawValue default shared wholeNumberValue gregorian year timeZone dateFormat);
 my %known_types = map { $_ => 1 } $kotlin
     ? qw(AssertionError String CharArray ByteArray IntArray Regex Thread ProcessBuilder URI HttpClient
          HttpRequest HttpResponse Files Path TimeUnit Random Test SECONDS BodyHandlers BodyPublishers POST)
     : qw(Data Set String Character Array URL URLRequest Process Pipe DispatchSemaphore FileManager
          UUID XCTFail XCTUnwrap XCTSkip XCTestCase Unicode Scalar UInt32 UInt64 UInt8 Int ProcessInfo
          HTTPURLResponse URLSession CheckFailed SeededGenerator Kind Error RandomNumberGenerator
-         StaticString Calendar Date);
+         StaticString Calendar Date TimeZone DateFormatter ISO8601DateFormatter Double Dictionary);
 
 my (@problems, %used);
 sub line_of { my ($pos) = @_; return 1 + (() = substr($test, 0, $pos) =~ /\n/g) }

@@ -15,6 +15,7 @@
 //! | `attachments.rs` | `TabletStore`: photos and signature images in, bytes out by hash |
 //! | `county_work.rs` | `TabletStore`: answers checked against form templates, case events, what is due |
 //! | `benefits.rs` | `TabletStore`: benefit amounts in both modes, the village publicity list |
+//! | `care.rs` | `TabletStore`: dispersed care — events, a person's record and task statuses, the care lists |
 //! | `cosign_receiver.rs` | `CoSignReceiver`: scanning a sealed record's QR codes |
 //! | `sync.rs` | `TabletStore`: enrollment, sync (then purge), refusals, rebase, local link |
 //! | `office.rs` | `TabletStore`: the team lead's office view, purging out-of-scope households |
@@ -27,6 +28,7 @@ uniffi::setup_scaffolding!();
 
 mod attachments;
 mod benefits;
+mod care;
 mod cosign_receiver;
 mod county_work;
 mod error;
@@ -41,6 +43,7 @@ mod visit_records;
 mod visits;
 
 pub use benefits::{BenefitData, PublicityLineData};
+pub use care::*;
 pub use cosign_receiver::CoSignReceiver;
 pub use county_work::{AnswerProblemData, CaseData, CaseDueData, ScoringResultData};
 pub use error::{FfiError, FieldProblem};

@@ -445,3 +445,56 @@ fn an_attachment_altered_on_the_server_fails_the_visit_that_signed_it_and_is_not
     assert!(newcomer.store.household(&id).is_ok());
     assert!(!newcomer.store.has_attachment(&hash).unwrap());
 }
+
+#[test]
+fn a_care_problem_photo_travels_with_the_event_that_names_it() {
+    use ruhu_core::care::{CareEvent, ProblemArea};
+    let mut t = team();
+    let h = t
+        .cadre
+        .store
+        .create_household(fixtures::household(31, V1, 1))
+        .unwrap();
+    let person = h.members.keys().next().unwrap().clone();
+    let stove = photo(9, 50_000);
+    let hash = t.cadre.store.add_attachment(&h.id, &stove).unwrap();
+    let since = chrono::Utc::now().date_naive() - chrono::Duration::days(30);
+    t.cadre
+        .store
+        .record_care_events(
+            &h.id,
+            vec![
+                CareEvent::Enrolled {
+                    person_id: person.clone(),
+                    since,
+                },
+                CareEvent::ProblemOpened {
+                    person_id: person.clone(),
+                    problem_id: "stove-1".into(),
+                    area: ProblemArea::Heating,
+                    description: "炉子漏烟".into(),
+                    evidence: vec![hash.to_hex()],
+                },
+            ],
+        )
+        .unwrap();
+    let report = t.cadre.sync().unwrap();
+    assert!(report.not_accepted.is_empty(), "{:?}", report.not_accepted);
+    assert_eq!(report.attachments_uploaded, 1, "uploaded before the push");
+    let refs: i64 = sync_server::storage::ServerStorage::inspect(t.data.path())
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM attachment_refs WHERE household_id = ?1",
+            [&h.id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(refs, 1, "the server knows the household references it");
+
+    let pulled = t.leader.sync().unwrap();
+    assert_eq!(pulled.attachments_fetched, 1);
+    assert_eq!(t.leader.store.attachment(&hash).unwrap(), stove);
+    let problems = t.leader.store.open_care_problems(Some(V1)).unwrap();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].problem_id, "stove-1");
+}

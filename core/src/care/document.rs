@@ -32,6 +32,7 @@ use super::record::{fold, CareRecord, RecordedCareEvent, SetAside};
 use crate::calendar::CountyClock;
 use crate::error::{Error, Result};
 use crate::household::Authorship;
+use crate::visit::content::ContentHash;
 use crate::visit::document_read::{am, child_maps};
 
 /// Root key of the care section.
@@ -300,3 +301,31 @@ fn write_entries(doc: &mut AutoCommit, written: &[RecordedCareEvent], seq: i64) 
     Ok(())
 }
 
+/// The photos (SHA-256 of attachments) named by the events `after` holds and `before` does
+/// not: what a change adds for the attachment sync, like the photos of a newly sealed visit.
+pub fn added_photos(before: &AutoCommit, after: &AutoCommit) -> Vec<ContentHash> {
+    if !has_care(after) {
+        return Vec::new();
+    }
+    let known: std::collections::BTreeSet<String> = event_maps(before)
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|events| before.map_range(events, ..).map(|i| i.key.to_string()))
+        .collect();
+    let mut photos = std::collections::BTreeSet::new();
+    for entry in read_entries(after).unwrap_or_default() {
+        if known.contains(&entry.id) {
+            continue;
+        }
+        if let Ok(recorded) = entry.parsed {
+            photos.extend(
+                recorded
+                    .event
+                    .photo_hashes()
+                    .into_iter()
+                    .filter_map(ContentHash::from_hex),
+            );
+        }
+    }
+    photos.into_iter().collect()
+}

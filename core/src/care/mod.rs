@@ -24,6 +24,7 @@ pub mod event;
 pub mod frequency;
 pub mod integrity;
 pub mod lists;
+mod photos;
 pub mod policy;
 pub mod record;
 pub mod status;

@@ -16,6 +16,7 @@ use crate::care::{
 use crate::error::{Error, FieldError, Result};
 use crate::household::read_own_fields;
 use crate::standards::Amount;
+use crate::visit::content::ContentHash;
 
 impl Store {
     /// The county's care policy: the one its configuration publishes, else the defaults.
@@ -31,6 +32,21 @@ impl Store {
             None => CountyClock::new(self.config.utc_offset_seconds)?,
         };
         Ok((data.care_policy.unwrap_or_default(), clock))
+    }
+
+    /// A list query under the county's care rules.
+    fn care_list_query<'a>(
+        &self,
+        village_code: Option<&'a str>,
+        on: NaiveDate,
+    ) -> Result<ListQuery<'a>> {
+        let (policy, clock) = self.care_rules()?;
+        Ok(ListQuery {
+            village_code,
+            on,
+            clock,
+            policy,
+        })
     }
 
     /// Records one care event for a person of a household (by this store's worker, now).
@@ -77,7 +93,14 @@ impl Store {
                 ));
             }
         }
+        let photos: Vec<ContentHash> = events
+            .iter()
+            .flat_map(CareEvent::photo_hashes)
+            .filter_map(ContentHash::from_hex)
+            .collect();
         let log = document::append_events(cached.doc.automerge(), events, &by, &policy, clock)?;
+        // The photos travel with the change: uploaded before it is pushed (ADR 11).
+        self.reference_attachments(household_id, &photos)?;
         self.persist(household_id, None)?;
         Ok(log.record(&person_id))
     }
@@ -156,13 +179,7 @@ impl Store {
         on: NaiveDate,
         overdue_only: bool,
     ) -> Result<Vec<CareTaskDue>> {
-        let (policy, clock) = self.care_rules()?;
-        let q = ListQuery {
-            village_code,
-            on,
-            clock,
-            policy: &policy,
-        };
+        let q = self.care_list_query(village_code, on)?;
         let mut rows = care_index::task_rows(&self.conn, &q, overdue_only)?;
         rows.retain(|r| match r.status.state {
             DueState::Overdue => true,
@@ -184,13 +201,7 @@ impl Store {
         village_code: Option<&str>,
         on: NaiveDate,
     ) -> Result<Vec<LeaderVisitDue>> {
-        let (policy, clock) = self.care_rules()?;
-        let q = ListQuery {
-            village_code,
-            on,
-            clock,
-            policy: &policy,
-        };
+        let q = self.care_list_query(village_code, on)?;
         care_index::overdue_leader_visits(&self.conn, &q)
     }
 

@@ -351,6 +351,8 @@ fn check_household(
             }
         }
     }
+    // Photos named by new care events travel and are held like a sealed visit's.
+    attachments.extend(crate::care::document::added_photos(before, after));
     Ok((household, attachments.into_iter().collect()))
 }
 

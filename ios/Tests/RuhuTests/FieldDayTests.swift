@@ -18,7 +18,7 @@
 // script warns when a script has changed since):
 //   smoke.kts    sha256:e3ed320865c68891176b06ee82af01797007d09f5dc0f118a6a2e4aef4d58067
 //   cosign.kts   sha256:d32cd7507d5c0ce458502f3c57f7bc7d0472a0848987728373cb759027b1956e
-//   fieldday.kts sha256:398101bbf2371e806589509714c36eb79b7368589bb43410eef49ca3560244c5
+//   fieldday.kts sha256:7013f5f8d4ea8e952401fa6ba38d2d98fd1aa89b00bdff72abbca7c127a920da
 
 import Foundation
 import Ruhu
@@ -506,7 +506,8 @@ extension FieldDayTests {
         try ("{\"format\": 1, \"label\": \"test standards\", \"regions\": [{\"region_code\": \"620100\","
             + " \"region_name\": \"兰州市\", \"year\": 2022, \"urban_dibao\": {\"fen\": 91400, \"per\": \"month\"}, \"rural_dibao\": {\"fen\": 526800, \"per\": \"year\"},"
             + " \"rural_classes\": {\"class_1\": {\"fen\": 350000, \"per\": \"year\"}, \"class_2\": {\"fen\": 330000, \"per\": \"year\"},"
-            + " \"class_3\": {\"fen\": 100800, \"per\": \"year\"}, \"class_4\": {\"fen\": 69600, \"per\": \"year\"}}}]}")
+            + " \"class_3\": {\"fen\": 100800, \"per\": \"year\"}, \"class_4\": {\"fen\": 69600, \"per\": \"year\"}},"
+            + " \"care_subsidy\": {\"self_care\": {\"fen\": 180000, \"per\": \"year\"}, \"partial_loss\": {\"fen\": 361200, \"per\": \"year\"}, \"complete_loss\": {\"fen\": 541200, \"per\": \"year\"}}}]}")
             .write(to: standards, atomically: true, encoding: .utf8)
         let countyData = ["--calendar", calendar.path, "--standards", standards.path, "--utc-offset-seconds", "28800"]
         _ = try authority(["config", "--key-file", authorityKey, "--serial", "1", "--min-app-version", "0.1.0", "--valid-days", "30"]
@@ -687,6 +688,70 @@ extension FieldDayTests {
         let csv = try handler.store.publicityCsv(villageCode: village)
         try check(csv == "户主姓名,保障人数,月保障金额(元)\n刘德福,4,1456.00\n", csv)
         ok("a home-visit form visit (v\(formVisitData.templateVersion)) refuses a wrong ID and an unfinished seal; benefit \(gap.monthlyFen) fen/month (gap) or \(byClass.monthlyFen) (class 2); publicity lists only name, size and amount")
+
+        // --- dispersed care: plan, log on three tablets offline, problem ledger, leader visits ---
+        let county = TimeZone(secondsFromGMT: 8 * 3600)!
+        let dayFormat = DateFormatter()
+        dayFormat.calendar = Calendar(identifier: .gregorian)
+        dayFormat.timeZone = county
+        dayFormat.dateFormat = "yyyy-MM-dd"
+        func daysFromToday(_ n: Int) -> String { dayFormat.string(from: Date().addingTimeInterval(Double(n) * 86_400)) }
+        let today = daysFromToday(0)
+        let person = try handler.store.household(householdId: hh).household.members.filter { $0.name == "刘德福" }.single().memberId
+        @discardableResult
+        func care(_ t: FieldDayTablet, _ json: String) throws -> CareRecordData {
+            try t.store.recordCareEvent(householdId: hh, eventJson: json)
+        }
+        try care(handler, "{\"kind\": \"enrolled\", \"person_id\": \"\(person)\", \"since\": \"\(daysFromToday(-60))\"}")
+        let activities = "{\"eating\": true, \"dressing\": true, \"getting_in_out_of_bed\": true, \"toileting\": true, \"walking_indoors\": false, \"bathing\": false}"
+        let assessed = try care(handler, "{\"kind\": \"assessed\", \"person_id\": \"\(person)\", \"on\": \"\(today)\", \"activities\": \(activities)}")
+        try check(assessed.selfCareLevel == "partial_loss" && assessed.inCare, "\(assessed)")
+        try check(Set(assessed.tasks.map { $0.taskId }) == ["clean_home", "wash_clothes_bedding", "haircut", "buy_daily_necessities"], "\(assessed.tasks)")
+        try check(handler.store.nursingSubsidyFen(householdId: hh, personId: person, year: 2022) == 361_200)
+        try assertThrows("an assessment without its activities", .invalidInput) {
+            try care(handler, "{\"kind\": \"assessed\", \"person_id\": \"\(person)\", \"on\": \"\(today)\"}")
+        }
+        try care(handler, "{\"kind\": \"leader_assigned\", \"person_id\": \"\(person)\", \"leader_id\": \"w-leader\", \"leader_name\": \"王强\", \"from\": \"\(daysFromToday(-60))\"}")
+        for t in [handler, leader, cadre] { try check(t.sync().notAccepted.isEmpty) }
+        try check(handler.store.overdueLeaderVisits(villageCode: village, on: nil).contains { $0.personId == person && $0.leaderId == "w-leader" })
+        // Offline: the cadre and the case handler both log this week's cleaning (one period, done
+        // once), the leader logs a haircut and the visit; the cadre opens a problem with a photo.
+        let now = ISO8601DateFormatter().string(from: Date())
+        func done(_ t: FieldDayTablet, _ task: String, _ note: String) throws {
+            try care(t, "{\"kind\": \"task_done\", \"person_id\": \"\(person)\", \"task_id\": \"\(task)\", \"done_at\": \"\(now)\", \"note\": \"\(note)\", \"photos\": []}")
+        }
+        try done(cadre, "clean_home", "打扫卫生")
+        try done(handler, "clean_home", "又打扫了一次")
+        try done(leader, "haircut", "理发")
+        try care(leader, "{\"kind\": \"leader_visited\", \"person_id\": \"\(person)\", \"leader_id\": \"w-leader\", \"visited_on\": \"\(today)\", \"note\": \"走访\", \"photos\": []}")
+        let stovePhoto = try cadre.store.addAttachment(householdId: hh, bytes: Data((0..<4_000).map { UInt8($0 % 199) }))
+        let problemId = try cadre.store.newCareId()
+        try care(cadre, "{\"kind\": \"problem_opened\", \"person_id\": \"\(person)\", \"problem_id\": \"\(problemId)\", \"area\": \"heating\", \"description\": \"炉子漏烟\", \"evidence\": [\"\(stovePhoto)\"]}")
+        for t in [cadre, handler, leader, cadre, handler] { try check(t.sync().notAccepted.isEmpty) }
+        let records = try [leader, cadre, handler].map { try $0.store.careRecord(householdId: hh, personId: person, on: nil) }
+        try check(records.allSatisfy { $0.log.count == 3 } && Set(records.map { Set($0.log.map { $0.eventId }) }).count == 1, "\(records)")
+        try check(Set(records.map { $0.tasks.map { "\($0.taskId)=\($0.status.state)" } }).count == 1, "\(records.map { $0.tasks })")
+        let tasks = Dictionary(uniqueKeysWithValues: records[0].tasks.map { ($0.taskId, $0.status.state) })
+        try check(tasks["clean_home"] == "done" && tasks["haircut"] == "done" && tasks["wash_clothes_bedding"] == "overdue", "\(tasks)")
+        let overdue = try handler.store.overdueCareTasks(villageCode: village, on: nil).filter { $0.personId == person }.map { $0.taskId }
+        try check(overdue.contains("wash_clothes_bedding") && !overdue.contains("clean_home"), "\(overdue)")
+        // Two weeks on, with nothing logged since, the weekly cleaning is overdue too.
+        let later = try handler.store.careRecord(householdId: hh, personId: person, on: daysFromToday(14))
+        try check(later.tasks.filter { $0.taskId == "clean_home" }.single().status.state == "overdue", "\(later.tasks)")
+        try check(!handler.store.overdueLeaderVisits(villageCode: village, on: nil).contains { $0.personId == person })
+        // The problem reached everyone; it closes only with a rectification record with evidence.
+        try check(leader.store.openCareProblems(villageCode: village).single().problemId == problemId)
+        try check(leader.store.attachment(hashHex: stovePhoto).count == 4_000, "the problem's photo travelled with it")
+        try assertThrows("a rectification without evidence", .invalidInput) {
+            try care(leader, "{\"kind\": \"problem_rectified\", \"person_id\": \"\(person)\", \"problem_id\": \"\(problemId)\", \"rectification\": {\"rectified_by\": \"王强\", \"rectified_on\": \"\(today)\", \"action\": \"换了新炉子\", \"evidence\": []}}")
+        }
+        let fixedPhoto = try leader.store.addAttachment(householdId: hh, bytes: Data((0..<4_000).map { UInt8($0 % 197) }))
+        let fixed = try care(leader, "{\"kind\": \"problem_rectified\", \"person_id\": \"\(person)\", \"problem_id\": \"\(problemId)\", \"rectification\": {\"rectified_by\": \"王强\", \"rectified_on\": \"\(today)\", \"action\": \"换了新炉子\", \"evidence\": [\"\(fixedPhoto)\"]}}")
+        let closed = try fixed.problems.single()
+        try check(!closed.open && closed.historySteps == 2, "\(fixed.problems)")
+        for t in [leader, cadre, handler] { try check(t.sync().notAccepted.isEmpty) }
+        try check([leader, cadre, handler].allSatisfy { (try? $0.store.openCareProblems(villageCode: village).isEmpty) == true })
+        ok("care of \(person.prefix(8))…: \(records[0].log.count) log entries identical on three tablets (the week's cleaning logged twice counts once), wash overdue, the leader's visit recorded, the stove problem closed only with evidence")
 
         // --- back in the office: the team lead's view --------------------------------------
         for t in [leader, cadre, handler] { _ = try t.sync() }

@@ -17,7 +17,7 @@
 // script warns when a script has changed since):
 //   smoke.kts    sha256:e3ed320865c68891176b06ee82af01797007d09f5dc0f118a6a2e4aef4d58067
 //   cosign.kts   sha256:d32cd7507d5c0ce458502f3c57f7bc7d0472a0848987728373cb759027b1956e
-//   fieldday.kts sha256:398101bbf2371e806589509714c36eb79b7368589bb43410eef49ca3560244c5
+//   fieldday.kts sha256:7013f5f8d4ea8e952401fa6ba38d2d98fd1aa89b00bdff72abbca7c127a920da
 package org.ruhu.core
 
 import org.junit.Test
@@ -520,7 +520,8 @@ class FieldDayTest {
             Files.writeString(standards, """{"format": 1, "label": "test standards", "regions": [{"region_code": "620100",""" +
                 """ "region_name": "兰州市", "year": 2022, "urban_dibao": {"fen": 91400, "per": "month"}, "rural_dibao": {"fen": 526800, "per": "year"},""" +
                 """ "rural_classes": {"class_1": {"fen": 350000, "per": "year"}, "class_2": {"fen": 330000, "per": "year"},""" +
-                """ "class_3": {"fen": 100800, "per": "year"}, "class_4": {"fen": 69600, "per": "year"}}}]}""")
+                """ "class_3": {"fen": 100800, "per": "year"}, "class_4": {"fen": 69600, "per": "year"}},""" +
+                """ "care_subsidy": {"self_care": {"fen": 180000, "per": "year"}, "partial_loss": {"fen": 361200, "per": "year"}, "complete_loss": {"fen": 541200, "per": "year"}}}]}""")
             val countyData = arrayOf("--calendar", calendar.toString(), "--standards", standards.toString(), "--utc-offset-seconds", "28800")
             authority("config", "--key-file", authorityKey, "--serial", "1", "--min-app-version", "0.1.0", "--valid-days", "30",
                 *everyone.flatMap { listOf("--certificate", it.certFile) }.toTypedArray(), *countyData, "--out", config)
@@ -687,6 +688,60 @@ class FieldDayTest {
             val csv = handler.store.publicityCsv(village)
             check(csv == "户主姓名,保障人数,月保障金额(元)\n刘德福,4,1456.00\n") { csv }
             ok("a home-visit form visit (v${handler.store.visit(hh, formVisit).templateVersion}) refuses a wrong ID and an unfinished seal; benefit ${gap.monthlyFen} fen/month (gap) or ${byClass.monthlyFen} (class 2); publicity lists only name, size and amount")
+
+            // --- dispersed care: plan, log on three tablets offline, problem ledger, leader visits ---
+            val today = java.time.LocalDate.now(java.time.ZoneOffset.ofHours(8))
+            val person = handler.store.household(hh).household.members.first { it.name == "刘德福" }.memberId
+            fun care(t: Tablet, json: String) = t.store.recordCareEvent(hh, json)
+            care(handler, """{"kind": "enrolled", "person_id": "$person", "since": "${today.minusDays(60)}"}""")
+            val activities = """{"eating": true, "dressing": true, "getting_in_out_of_bed": true, "toileting": true, "walking_indoors": false, "bathing": false}"""
+            val assessed = care(handler, """{"kind": "assessed", "person_id": "$person", "on": "$today", "activities": $activities}""")
+            check(assessed.selfCareLevel == "partial_loss" && assessed.inCare) { "$assessed" }
+            check(assessed.tasks.map { it.taskId }.toSet() == setOf("clean_home", "wash_clothes_bedding", "haircut", "buy_daily_necessities")) { "${assessed.tasks}" }
+            check(handler.store.nursingSubsidyFen(hh, person, 2022) == 361_200L)
+            assertThrows<FfiException.InvalidInput>("an assessment without its activities") {
+                care(handler, """{"kind": "assessed", "person_id": "$person", "on": "$today"}""")
+            }
+            care(handler, """{"kind": "leader_assigned", "person_id": "$person", "leader_id": "w-leader", "leader_name": "王强", "from": "${today.minusDays(60)}"}""")
+            for (t in listOf(handler, leader, cadre)) check(t.sync().notAccepted.isEmpty())
+            check(handler.store.overdueLeaderVisits(village, null).any { it.personId == person && it.leaderId == "w-leader" })
+            // Offline: the cadre and the case handler both log this week's cleaning (one period, done
+            // once), the leader logs a haircut and the visit; the cadre opens a problem with a photo.
+            val now = java.time.Instant.now().toString()
+            fun done(t: Tablet, task: String, note: String) =
+                care(t, """{"kind": "task_done", "person_id": "$person", "task_id": "$task", "done_at": "$now", "note": "$note", "photos": []}""")
+            done(cadre, "clean_home", "打扫卫生")
+            done(handler, "clean_home", "又打扫了一次")
+            done(leader, "haircut", "理发")
+            care(leader, """{"kind": "leader_visited", "person_id": "$person", "leader_id": "w-leader", "visited_on": "$today", "note": "走访", "photos": []}""")
+            val stovePhoto = cadre.store.addAttachment(hh, ByteArray(4_000) { (it % 199).toByte() })
+            val problemId = cadre.store.newCareId()
+            care(cadre, """{"kind": "problem_opened", "person_id": "$person", "problem_id": "$problemId", "area": "heating", "description": "炉子漏烟", "evidence": ["$stovePhoto"]}""")
+            for (t in listOf(cadre, handler, leader, cadre, handler)) check(t.sync().notAccepted.isEmpty())
+            val records = listOf(leader, cadre, handler).map { it.store.careRecord(hh, person, null) }
+            check(records.all { it.log.size == 3 } && records.map { r -> r.log.map { it.eventId }.toSet() }.toSet().size == 1) { "$records" }
+            check(records.map { r -> r.tasks.map { it.taskId to it.status.state } }.toSet().size == 1) { "${records.map { it.tasks }}" }
+            val tasks = records[0].tasks.associateBy { it.taskId }
+            check(tasks.getValue("clean_home").status.state == "done" && tasks.getValue("haircut").status.state == "done") { "$tasks" }
+            check(tasks.getValue("wash_clothes_bedding").status.state == "overdue") { "$tasks" }
+            val overdue = handler.store.overdueCareTasks(village, null).filter { it.personId == person }.map { it.taskId }
+            check("wash_clothes_bedding" in overdue && "clean_home" !in overdue) { "$overdue" }
+            // Two weeks on, with nothing logged since, the weekly cleaning is overdue too.
+            val later = handler.store.careRecord(hh, person, today.plusDays(14).toString())
+            check(later.tasks.single { it.taskId == "clean_home" }.status.state == "overdue") { "${later.tasks}" }
+            check(handler.store.overdueLeaderVisits(village, null).none { it.personId == person })
+            // The problem reached everyone; it closes only with a rectification record with evidence.
+            check(leader.store.openCareProblems(village).single().problemId == problemId)
+            check(leader.store.attachment(stovePhoto).size == 4_000) { "the problem's photo travelled with it" }
+            assertThrows<FfiException.InvalidInput>("a rectification without evidence") {
+                care(leader, """{"kind": "problem_rectified", "person_id": "$person", "problem_id": "$problemId", "rectification": {"rectified_by": "王强", "rectified_on": "$today", "action": "换了新炉子", "evidence": []}}""")
+            }
+            val fixedPhoto = leader.store.addAttachment(hh, ByteArray(4_000) { (it % 197).toByte() })
+            val fixed = care(leader, """{"kind": "problem_rectified", "person_id": "$person", "problem_id": "$problemId", "rectification": {"rectified_by": "王强", "rectified_on": "$today", "action": "换了新炉子", "evidence": ["$fixedPhoto"]}}""")
+            check(fixed.problems.single().let { !it.open && it.historySteps == 2u }) { "${fixed.problems}" }
+            for (t in listOf(leader, cadre, handler)) check(t.sync().notAccepted.isEmpty())
+            check(listOf(leader, cadre, handler).all { it.store.openCareProblems(village).isEmpty() })
+            ok("care of ${person.take(8)}…: ${records[0].log.size} log entries identical on three tablets (the week's cleaning logged twice counts once), wash overdue, the leader's visit recorded, the stove problem closed only with evidence")
 
             // --- back in the office: the team lead's view ------------------------------------------
             for (t in listOf(leader, cadre, handler)) t.sync()
