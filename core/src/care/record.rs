@@ -34,17 +34,9 @@ pub struct RecordedCareEvent {
     pub event: CareEvent,
 }
 
-/// An event the merged log does not allow, kept but not applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SetAside {
-    pub event_id: String,
-    /// Who recorded it, if readable.
-    pub by: Option<String>,
-    /// Stable code, e.g. `care.problem_closed` or `care.unreadable_event`.
-    pub code: String,
-    /// Why, in English.
-    pub reason: String,
-}
+/// An event the merged log does not allow, kept but not applied (as a case's are), with a
+/// `care.*` code such as `care.problem_closed` or `care.unreadable_event`.
+pub use crate::case::SetAside;
 
 /// A time in care: from `since` until the day before `until`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

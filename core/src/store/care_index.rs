@@ -217,12 +217,12 @@ const CALENDAR: [Frequency; 6] = [
     Frequency::Year,
 ];
 
-/// What a list is asked about.
+/// What a list is asked about, under which rules.
 pub(crate) struct ListQuery<'a> {
     pub village_code: Option<&'a str>,
     pub on: NaiveDate,
     pub clock: CountyClock,
-    pub policy: &'a CarePolicy,
+    pub policy: CarePolicy,
 }
 
 impl ListQuery<'_> {
@@ -363,7 +363,7 @@ pub(crate) fn task_rows(
         let last_done_on = last_done
             .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
             .map(|t| q.clock.local_date(t));
-        let Some(status) = schedule_of(q.policy, &planned).status_on(last_done_on, q.on) else {
+        let Some(status) = schedule_of(&q.policy, &planned).status_on(last_done_on, q.on) else {
             continue;
         };
         let crate::care::PlannedTask { task, from, .. } = planned;
@@ -507,7 +507,7 @@ pub(crate) fn overdue_leader_visits(
         ) = row?;
         let assigned_from = date_of(from)?;
         let last_visit = last.map(date_of).transpose()?;
-        let Some(status) = leader_schedule(q.policy, assigned_from).status_on(last_visit, q.on)
+        let Some(status) = leader_schedule(&q.policy, assigned_from).status_on(last_visit, q.on)
         else {
             continue;
         };
