@@ -125,13 +125,15 @@ pub(crate) fn event_maps(doc: &AutoCommit) -> Result<Vec<ObjId>> {
     Ok(maps)
 }
 
-fn read_entries(doc: &AutoCommit) -> Result<Vec<StoredEntry>> {
+/// The entries of the document whose id `wanted` accepts (each id once).
+fn read_entries(doc: &AutoCommit, wanted: impl Fn(&str) -> bool) -> Result<Vec<StoredEntry>> {
     let mut out: Vec<StoredEntry> = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for events in event_maps(doc)? {
         let entries: Vec<(String, ObjId)> = doc
             .map_range(&events, ..)
             .filter(|i| matches!(i.value, automerge::ValueRef::Object(ObjType::Map)))
+            .filter(|i| wanted(i.key.as_ref()))
             .map(|i| (i.key.to_string(), i.id()))
             .collect();
         for (key, entry) in entries {
@@ -153,7 +155,7 @@ pub fn read_care_log(doc: &AutoCommit, clock: CountyClock) -> Result<CareLog> {
     let mut log = CareLog::default();
     let mut readable = Vec::new();
     let mut unreadable = Vec::new();
-    for entry in read_entries(doc)? {
+    for entry in read_entries(doc, |_| true)? {
         log.max_seq = log.max_seq.max(entry.seq.min(i64::MAX - 1));
         match entry.parsed {
             Ok(recorded) => readable.push((entry.seq, recorded)),
@@ -313,10 +315,8 @@ pub fn added_photos(before: &AutoCommit, after: &AutoCommit) -> Vec<ContentHash>
         .flat_map(|events| before.map_range(events, ..).map(|i| i.key.to_string()))
         .collect();
     let mut photos = std::collections::BTreeSet::new();
-    for entry in read_entries(after).unwrap_or_default() {
-        if known.contains(&entry.id) {
-            continue;
-        }
+    // Only the new entries are read.
+    for entry in read_entries(after, |id| !known.contains(id)).unwrap_or_default() {
         if let Ok(recorded) = entry.parsed {
             photos.extend(
                 recorded

@@ -99,9 +99,17 @@ impl Store {
             .filter_map(ContentHash::from_hex)
             .collect();
         let log = document::append_events(cached.doc.automerge(), events, &by, &policy, clock)?;
-        // The photos travel with the change: uploaded before it is pushed (ADR 11).
-        self.reference_attachments(household_id, &photos)?;
-        self.persist(household_id, None)?;
+        // The photos travel with the change (uploaded before it is pushed, ADR 11): referenced
+        // in the transaction that writes it, so neither is kept without the other.
+        self.persist_with(household_id, None, |tx| {
+            for hash in &photos {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO attachment_refs (household_id, hash) VALUES (?1, ?2)",
+                )?
+                .execute(rusqlite::params![household_id, &hash.0[..]])?;
+            }
+            Ok(())
+        })?;
         Ok(log.record(&person_id))
     }
 
