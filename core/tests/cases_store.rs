@@ -234,3 +234,31 @@ fn publicity_shows_only_the_heads_name_the_household_size_and_the_amount() {
         );
     }
 }
+
+#[test]
+fn a_case_opened_on_two_tablets_at_once_is_not_a_conflict_to_resolve() {
+    let (policy, cal) = (CasePolicy::default(), calendar());
+    let ctx = CaseContext::new(&policy, &cal, CountyClock::default()).unwrap();
+    let t0 = chrono::TimeZone::with_ymd_and_hms(&Utc, 2024, 9, 2, 2, 0, 0)
+        .unwrap()
+        .timestamp();
+    let mut base = AutoCommit::new();
+    let (mut a, mut b) = (base.fork(), base.fork());
+    // Both tablets record the application before either has seen a case section.
+    append_event(&mut a, apply(), &by("handler", t0), &ctx).unwrap();
+    append_event(&mut b, apply(), &by("cadre", t0 + 5), &ctx).unwrap();
+    a.merge(&mut b).unwrap();
+    let log = read_case(&a, &ctx).unwrap();
+    assert_eq!(log.case.unwrap().stage, CaseStage::Applied);
+    assert_eq!(
+        log.set_aside.len(),
+        1,
+        "the second application is set aside"
+    );
+    let mut doc = ruhu_core::household::HouseholdDocument::from_automerge(a);
+    let conflicts = doc.conflicts().unwrap();
+    assert!(
+        conflicts.iter().all(|c| !c.field.starts_with("case")),
+        "{conflicts:?}"
+    );
+}

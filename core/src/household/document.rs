@@ -270,9 +270,9 @@ fn collect_conflicts(doc: &AutoCommit, obj: &ObjId, path: &str, out: &mut Found)
         })
         .collect();
     for (key, conflict, is_map, child) in entries {
-        // The care log is append-only and its readers unite concurrently created maps: it
-        // holds nothing for a person to resolve.
-        if path.is_empty() && key == crate::care::CARE_KEY {
+        // The care and case logs only gain events and their readers unite concurrently
+        // created maps: they hold nothing for a person to resolve.
+        if path.is_empty() && (key == crate::care::CARE_KEY || key == crate::case::CASE_KEY) {
             continue;
         }
         let field = join(path, &key);

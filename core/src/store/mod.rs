@@ -358,11 +358,11 @@ impl Store {
         let today = self.today();
         let by = self.authorship();
         let parts: Vec<&str> = field.split('.').collect();
-        if parts[0] == crate::care::CARE_KEY {
+        if parts[0] == crate::care::CARE_KEY || parts[0] == crate::case::CASE_KEY {
             return Err(Error::invalid(FieldError::new(
                 field,
                 "read_only",
-                "care events change only through the care functions",
+                "care and case events change only through the care and case functions",
             )));
         }
         if parts[0] == crate::visit::document::VISITS_KEY
