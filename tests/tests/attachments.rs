@@ -457,8 +457,38 @@ fn a_care_problem_photo_travels_with_the_event_that_names_it() {
         .unwrap();
     let person = h.members.keys().next().unwrap().clone();
     let stove = photo(9, 50_000);
-    let hash = t.cadre.store.add_attachment(&h.id, &stove).unwrap();
     let since = chrono::Utc::now().date_naive() - chrono::Duration::days(30);
+    // Naming a photo the tablet does not hold is refused, and nothing is written.
+    let before = t.cadre.store.unsynced_changes().unwrap();
+    let refused = t
+        .cadre
+        .store
+        .record_care_events(
+            &h.id,
+            vec![
+                CareEvent::Enrolled {
+                    person_id: person.clone(),
+                    since,
+                },
+                CareEvent::ProblemOpened {
+                    person_id: person.clone(),
+                    problem_id: "stove-0".into(),
+                    area: ProblemArea::Heating,
+                    description: "炉子漏烟".into(),
+                    evidence: vec![ContentHash::of(&stove).to_hex()],
+                },
+            ],
+        )
+        .unwrap_err();
+    let ruhu_core::Error::Invalid(problems) = refused else {
+        panic!("expected field errors, got {refused}");
+    };
+    assert_eq!(
+        (problems[0].field.as_str(), problems[0].code),
+        ("[1].photos", "attachment.missing")
+    );
+    assert_eq!(t.cadre.store.unsynced_changes().unwrap(), before);
+    let hash = t.cadre.store.add_attachment(&h.id, &stove).unwrap();
     t.cadre
         .store
         .record_care_events(

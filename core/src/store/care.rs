@@ -76,6 +76,30 @@ impl Store {
                 "no event to record",
             )));
         };
+        // A change never names a photo this tablet cannot send (as a sealed visit, ADR 11):
+        // the server would hold the household's changes until it arrived.
+        let mut missing = Vec::new();
+        for (i, event) in events.iter().enumerate() {
+            for hash in event.photo_hashes() {
+                let stored = match ContentHash::from_hex(hash) {
+                    Some(h) => self.has_attachment(&h)?,
+                    None => true, // malformed: the event's own validation names it
+                };
+                if !stored {
+                    missing.push(
+                        FieldError::new(
+                            format!("[{i}].photos"),
+                            "attachment.missing",
+                            format!("photo {hash} is not stored on this tablet: add it first"),
+                        )
+                        .with("hash", hash),
+                    );
+                }
+            }
+        }
+        if !missing.is_empty() {
+            return Err(Error::Invalid(missing));
+        }
         let (policy, clock) = self.care_rules()?;
         let by = self.authorship();
         let cached = self.load(household_id)?;

@@ -22,6 +22,9 @@ pub(super) fn tablet(dir: &Path, worker: &str) -> (Store, String, String) {
         .create_household(fixtures::household(1, &fixtures::village(1), 3))
         .unwrap();
     let person = h.members.keys().next().unwrap().clone();
+    for n in 0..10 {
+        store.add_attachment(&h.id, &photo_bytes(n)).unwrap();
+    }
     (store, h.id, person)
 }
 
