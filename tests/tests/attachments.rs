@@ -458,27 +458,27 @@ fn a_care_problem_photo_travels_with_the_event_that_names_it() {
     let person = h.members.keys().next().unwrap().clone();
     let stove = photo(9, 50_000);
     let since = chrono::Utc::now().date_naive() - chrono::Duration::days(30);
+    let events = |problem_id: &str| {
+        vec![
+            CareEvent::Enrolled {
+                person_id: person.clone(),
+                since,
+            },
+            CareEvent::ProblemOpened {
+                person_id: person.clone(),
+                problem_id: problem_id.into(),
+                area: ProblemArea::Heating,
+                description: "炉子漏烟".into(),
+                evidence: vec![ContentHash::of(&stove).to_hex()],
+            },
+        ]
+    };
     // Naming a photo the tablet does not hold is refused, and nothing is written.
     let before = t.cadre.store.unsynced_changes().unwrap();
     let refused = t
         .cadre
         .store
-        .record_care_events(
-            &h.id,
-            vec![
-                CareEvent::Enrolled {
-                    person_id: person.clone(),
-                    since,
-                },
-                CareEvent::ProblemOpened {
-                    person_id: person.clone(),
-                    problem_id: "stove-0".into(),
-                    area: ProblemArea::Heating,
-                    description: "炉子漏烟".into(),
-                    evidence: vec![ContentHash::of(&stove).to_hex()],
-                },
-            ],
-        )
+        .record_care_events(&h.id, events("stove-0"))
         .unwrap_err();
     let ruhu_core::Error::Invalid(problems) = refused else {
         panic!("expected field errors, got {refused}");
@@ -491,22 +491,7 @@ fn a_care_problem_photo_travels_with_the_event_that_names_it() {
     let hash = t.cadre.store.add_attachment(&h.id, &stove).unwrap();
     t.cadre
         .store
-        .record_care_events(
-            &h.id,
-            vec![
-                CareEvent::Enrolled {
-                    person_id: person.clone(),
-                    since,
-                },
-                CareEvent::ProblemOpened {
-                    person_id: person.clone(),
-                    problem_id: "stove-1".into(),
-                    area: ProblemArea::Heating,
-                    description: "炉子漏烟".into(),
-                    evidence: vec![hash.to_hex()],
-                },
-            ],
-        )
+        .record_care_events(&h.id, events("stove-1"))
         .unwrap();
     let report = t.cadre.sync().unwrap();
     assert!(report.not_accepted.is_empty(), "{:?}", report.not_accepted);
