@@ -23,6 +23,9 @@ pub struct ServerConfig {
     /// The database key file (default: `ruhu-server-keys/database.key` beside the data
     /// folder; never inside it).
     pub database_key_file: Option<PathBuf>,
+    /// Household documents kept in memory (a county's changed households should fit: a
+    /// document loaded from storage costs far more than a cached one; ~0.1–1 MB each).
+    pub cached_households: usize,
 }
 
 impl Default for ServerConfig {
@@ -35,6 +38,7 @@ impl Default for ServerConfig {
             authority_public_key: None,
             max_attachment_bytes: crate::attachments::files::DEFAULT_MAX_ATTACHMENT_BYTES,
             database_key_file: None,
+            cached_households: crate::DEFAULT_CACHED_HOUSEHOLDS,
         }
     }
 }
@@ -70,6 +74,16 @@ impl ServerConfig {
                     config.authority_public_key = Some(PathBuf::from(value("a file")?))
                 }
                 "--behind-tls-proxy" => config.behind_tls_proxy = true,
+                "--cached-households" => {
+                    let v = value("a number of households")?;
+                    config.cached_households = v
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=1_000_000).contains(n))
+                        .ok_or_else(|| {
+                            format!("--cached-households {v}: a whole number, 1 to 1000000")
+                        })?;
+                }
                 "--database-key-file" => {
                     config.database_key_file = Some(PathBuf::from(value("a file")?))
                 }
@@ -107,7 +121,7 @@ impl ServerConfig {
 pub const USAGE: &str = "usage: sync-server [--listen 127.0.0.1:8707] [--data-dir ruhu-server-data]
                    [--tls-cert cert.pem --tls-key key.pem] [--behind-tls-proxy]
                    [--authority-public-key FILE] [--max-attachment-mb 32]
-                   [--database-key-file ruhu-server-keys/database.key]";
+                   [--database-key-file ruhu-server-keys/database.key] [--cached-households 4096]";
 
 #[cfg(test)]
 mod tests {
@@ -156,5 +170,15 @@ mod tests {
             ServerConfig::from_args(&[]).unwrap(),
             ServerConfig::default()
         );
+    }
+
+    #[test]
+    fn the_document_cache_is_sized_on_the_command_line() {
+        let c = ServerConfig::from_args(&args(&["--cached-households", "8192"])).unwrap();
+        assert_eq!(c.cached_households, 8192);
+        for bad in ["0", "-1", "many", "2000000"] {
+            let e = ServerConfig::from_args(&args(&["--cached-households", bad])).unwrap_err();
+            assert!(e.contains("--cached-households"), "{e}");
+        }
     }
 }

@@ -166,7 +166,9 @@ pub fn open_state(config: &ServerConfig) -> Result<AppState, ServerError> {
         config.max_attachment_bytes,
         attachments::sealed::AttachmentKeys::new(&database_key),
     )?;
-    AppState::new(storage, authority, attachments)
+    let mut state = AppState::new(storage, authority, attachments)?;
+    state.cache = Arc::new(DocCache::new(config.cached_households));
+    Ok(state)
 }
 
 /// The HTTP routes.

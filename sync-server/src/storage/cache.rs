@@ -6,7 +6,7 @@
 //! the cache never holds changes that are not durable. With several server processes the
 //! commit's `expected_last_seq` check catches a document another process moved on.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use automerge::AutoCommit;
@@ -26,6 +26,8 @@ pub struct CachedHousehold {
 #[derive(Debug, Default)]
 struct Inner {
     map: HashMap<String, (CachedHousehold, u64)>,
+    /// Ids by the tick they were last put at: the first is the least recently used.
+    order: BTreeMap<u64, String>,
     tick: u64,
 }
 
@@ -48,7 +50,9 @@ impl DocCache {
     /// Removes and returns the document of `id`, if cached.
     pub fn take(&self, id: &str) -> Option<CachedHousehold> {
         let mut inner = self.inner.lock().ok()?;
-        inner.map.remove(id).map(|(doc, _)| doc)
+        let (doc, tick) = inner.map.remove(id)?;
+        inner.order.remove(&tick);
+        Some(doc)
     }
 
     /// Puts a document (back), evicting the least recently used one when full.
@@ -58,15 +62,13 @@ impl DocCache {
         };
         inner.tick += 1;
         let tick = inner.tick;
-        inner.map.insert(id, (household, tick));
+        if let Some((_, old)) = inner.map.insert(id.clone(), (household, tick)) {
+            inner.order.remove(&old);
+        }
+        inner.order.insert(tick, id);
         while inner.map.len() > self.capacity {
-            let oldest = inner
-                .map
-                .iter()
-                .min_by_key(|(_, (_, t))| *t)
-                .map(|(k, _)| k.clone());
-            match oldest {
-                Some(key) => inner.map.remove(&key),
+            match inner.order.pop_first() {
+                Some((_, key)) => inner.map.remove(&key),
                 None => break,
             };
         }
@@ -108,5 +110,13 @@ mod tests {
         assert!(cache.take("b").is_none(), "b was the least recently used");
         assert_eq!(cache.take("a").unwrap().last_seq, 1);
         assert!(cache.take("a").is_none(), "take removes");
+        // Putting a document again refreshes it rather than adding a second entry.
+        cache.put("c".into(), entry(4));
+        cache.put("d".into(), entry(5));
+        cache.put("c".into(), entry(6));
+        cache.put("e".into(), entry(7));
+        assert_eq!(cache.len(), 2);
+        assert!(cache.take("d").is_none(), "d was the least recently used");
+        assert_eq!(cache.take("c").unwrap().last_seq, 6);
     }
 }
