@@ -71,6 +71,18 @@ pub(crate) const BATCH: usize = 250;
 pub(crate) const CARE_HISTORY: usize = 36;
 pub(crate) const CARE_TODAY: usize = 4;
 
+/// `VmHWM` of this process, or why it is unknown.
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown (no /proc)".into())
+}
+
 pub(crate) fn arg(args: &[String], name: &str, default: usize) -> usize {
     args.iter()
         .position(|a| a == name)
@@ -96,7 +108,16 @@ fn main() -> Res<()> {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 
-    let mut town = Township::start()?;
+    // The server's document cache: its default, or `--server-cache N` (a county server sized
+    // to hold every household a sync touches avoids reloading documents from storage).
+    let server_cache = arg(
+        &args,
+        "--server-cache",
+        sync_server::DEFAULT_CACHED_HOUSEHOLDS,
+    )
+    .max(1);
+    println!("server document cache: {server_cache} households");
+    let mut town = Township::start(server_cache)?;
     let seeded = town.seed(households)?;
     seeded.print();
 
@@ -128,6 +149,11 @@ fn main() -> Res<()> {
     let naive = town.naive_exchange(&changed_ids)?;
     let signing = town.signing_cost(&ours.pushed)?;
     let bytes = Bytes::of(&ours)?;
+    // Server, tablets and the document cache share this process.
+    println!(
+        "peak resident memory of the bench process (tablets + server + its document cache): {}",
+        peak_memory()
+    );
     drop(town);
 
     println!(

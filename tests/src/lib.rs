@@ -229,11 +229,22 @@ impl Server {
     }
 
     pub fn start_on(data: &Path, county: &County, port: u16) -> Self {
-        let config = ServerConfig {
+        Self::start_with(data, county, port, |_| {})
+    }
+
+    /// [`Self::start_on`] with the server's settings adjusted by `adjust`.
+    pub fn start_with(
+        data: &Path,
+        county: &County,
+        port: u16,
+        adjust: impl FnOnce(&mut ServerConfig),
+    ) -> Self {
+        let mut config = ServerConfig {
             data_dir: data.to_path_buf(),
             authority_public_key: Some(county.public_key_file()),
             ..ServerConfig::default()
         };
+        adjust(&mut config);
         let state = open_state(&config).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

@@ -50,10 +50,13 @@ pub(crate) struct Day {
 }
 
 impl Township {
-    pub(crate) fn start() -> Res<Self> {
+    /// A township whose server keeps `cached_households` documents in memory.
+    pub(crate) fn start(cached_households: usize) -> Res<Self> {
         let county = County::new();
         let data = tempfile::tempdir()?;
-        let server = Server::start(data.path(), &county);
+        let server = Server::start_with(data.path(), &county, 0, |c| {
+            c.cached_households = cached_households;
+        });
         let url = server.url();
         let villages: Vec<String> = (0..VILLAGES).map(fixtures::village).collect();
         let scope: Vec<&str> = villages.iter().map(String::as_str).collect();
