@@ -190,10 +190,7 @@ impl Store {
                     [&hash.0[..]],
                 )?;
             }
-            tx.execute(
-                "INSERT OR IGNORE INTO attachment_refs (household_id, hash) VALUES (?1, ?2)",
-                params![household_id, &hash.0[..]],
-            )?;
+            insert_refs(&tx, household_id, std::slice::from_ref(hash))?;
             tx.commit()?;
             Ok(())
         })();
@@ -278,12 +275,7 @@ impl Store {
         hashes: &[ContentHash],
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
-        for hash in hashes {
-            tx.prepare_cached(
-                "INSERT OR IGNORE INTO attachment_refs (household_id, hash) VALUES (?1, ?2)",
-            )?
-            .execute(params![household_id, &hash.0[..]])?;
-        }
+        insert_refs(&tx, household_id, hashes)?;
         tx.commit()?;
         Ok(())
     }
@@ -345,4 +337,20 @@ impl Store {
         }
         Ok(removed)
     }
+}
+
+/// Records, inside the caller's transaction, that `household_id` references these
+/// attachments (the one statement every writer of references uses).
+pub(crate) fn insert_refs(
+    conn: &rusqlite::Connection,
+    household_id: &str,
+    hashes: &[ContentHash],
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR IGNORE INTO attachment_refs (household_id, hash) VALUES (?1, ?2)",
+    )?;
+    for hash in hashes {
+        stmt.execute(params![household_id, &hash.0[..]])?;
+    }
+    Ok(())
 }

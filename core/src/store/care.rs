@@ -126,13 +126,7 @@ impl Store {
         // The photos travel with the change (uploaded before it is pushed, ADR 11): referenced
         // in the transaction that writes it, so neither is kept without the other.
         self.persist_with(household_id, None, |tx| {
-            for hash in &photos {
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO attachment_refs (household_id, hash) VALUES (?1, ?2)",
-                )?
-                .execute(rusqlite::params![household_id, &hash.0[..]])?;
-            }
-            Ok(())
+            super::attachments::insert_refs(tx, household_id, &photos)
         })?;
         Ok(log.record(&person_id))
     }

@@ -542,13 +542,7 @@ impl Store {
                 )?
                 .execute(params![a.actor, a.author])?;
             }
-            for hash in &attachments {
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO attachment_refs (household_id, hash) VALUES (?1, ?2)",
-                )?
-                .execute(params![id, &hash.0[..]])?;
-            }
-            Ok(())
+            super::attachments::insert_refs(tx, &id, &attachments)
         })?;
         Ok(result)
     }
