@@ -206,3 +206,35 @@ fn a_store_refuses_to_import_an_altered_sealed_entry() {
         VisitStatus::Incomplete { .. }
     ));
 }
+
+#[test]
+fn a_visit_is_never_checked_with_another_form_than_the_one_it_names() {
+    use ruhu_core::forms::{home_visit_template, TemplateEntry};
+    use ruhu_core::visit::form::VisitForm;
+    let c = county();
+    let (mut doc, _) = sealed_doc(&c);
+    let heads = doc.automerge().get_heads();
+    let other = VisitForm::new(
+        TemplateEntry::Form(home_visit_template().unwrap()),
+        8 * 3600,
+    );
+    let err = document::edit_draft(
+        doc.automerge(),
+        VISIT,
+        &[("visit_place".into(), Some(serde_json::json!("一组")))],
+        &other,
+        &by("w-cadre", t(2024, 5, 7, 9)),
+    )
+    .unwrap_err();
+    assert_eq!(err.field_errors()[0].code, "visit.template_mismatch");
+    let err = document::seal(
+        doc.automerge(),
+        VISIT,
+        &details(None),
+        &other,
+        &by("w-cadre", t(2024, 5, 7, 9)),
+    )
+    .unwrap_err();
+    assert_eq!(err.field_errors()[0].code, "visit.template_mismatch");
+    assert_eq!(doc.automerge().get_heads(), heads, "nothing written");
+}

@@ -434,3 +434,39 @@ fn agreement_data(r: ExpiringAgreement) -> ExpiringAgreementData {
         days_left: r.days_left,
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::key_store::FixedTestKeys as Keys;
+
+    #[test]
+    fn a_bad_date_or_event_is_named_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db").to_string_lossy().into_owned();
+        let tablet =
+            TabletStore::open(path, "tablet".into(), "w-h".into(), Arc::new(Keys)).unwrap();
+        let err = tablet
+            .care_tasks_due(None, Some("2026-13-01".into()))
+            .unwrap_err();
+        let FfiError::InvalidInput { problems, .. } = &err else {
+            panic!("expected invalid input, got {err}");
+        };
+        assert_eq!(
+            (problems[0].field.as_str(), problems[0].code.as_str()),
+            ("on", "care.date")
+        );
+        assert!(tablet
+            .care_tasks_due(None, Some("2026-11-23".into()))
+            .unwrap()
+            .is_empty());
+        let err = tablet
+            .record_care_event("no-such-household".into(), r#"{"kind": "enrolled"}"#.into())
+            .unwrap_err();
+        assert!(matches!(err, FfiError::InvalidInput { .. }), "{err}");
+        assert!(tablet.open_care_problems(None).unwrap().is_empty());
+    }
+}
