@@ -11,8 +11,7 @@ fn raw_connection(dir: &std::path::Path, name: &str) -> rusqlite::Connection {
     let keys = FileKeyStore::new(dir.join(format!("{name}-dbkeys")));
     let key = keys.database_key("tablet").unwrap();
     let conn = rusqlite::Connection::open(dir.join(format!("{name}.db"))).unwrap();
-    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(key)))
-        .unwrap();
+    ruhu_core::store::keying::key_and_probe(&conn, &key).unwrap();
     conn
 }
 

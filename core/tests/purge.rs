@@ -345,8 +345,7 @@ fn the_check_finds_deleted_rows_unless_secure_delete_scrubs_them() {
         }
         drop(store);
         let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(KEY)))
-            .unwrap();
+        ruhu_core::store::keying::key_and_probe(&conn, &KEY).unwrap();
         let forced: i64 = conn
             .query_row("PRAGMA secure_delete", [], |r| r.get(0))
             .unwrap();
@@ -439,8 +438,7 @@ fn a_purged_households_photos_leave_no_file_no_key_and_no_bytes() {
     let (main, wal) = plaintext_of_files(&db);
     assert!(!contains_bytes(&main, fragment) && !contains_bytes(&wal, fragment));
     let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(KEY)))
-        .unwrap();
+    ruhu_core::store::keying::key_and_probe(&conn, &KEY).unwrap();
     let own_key: Vec<u8> = conn
         .query_row(
             "SELECT key FROM attachments WHERE hash = ?1",

@@ -20,6 +20,7 @@ mod cases;
 pub(crate) mod chunks;
 mod county_data;
 pub(crate) mod index;
+pub mod keying;
 pub mod keystore;
 mod office;
 mod outbox;
@@ -145,11 +146,7 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(&config.path, flags)?;
-        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(&key)))?;
-        match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-            r.get::<_, i64>(0)
-        }) {
+        match keying::key_and_probe(&conn, &key) {
             Ok(_) => {}
             Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::NotADatabase => {
                 return Err(Error::WrongKey)

@@ -136,18 +136,10 @@ impl DatabaseKey {
         &self.0
     }
 
-    fn pragma(&self) -> String {
-        format!("PRAGMA key = \"x'{}'\";", hex::encode(self.0))
-    }
-
     /// Unlocks a connection to an encrypted database; refused with a clear error when the key
     /// is not this database's.
     pub fn unlock(&self, conn: &Connection, path: &Path) -> Result<(), ServerError> {
-        conn.execute_batch(&self.pragma())?;
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .map_err(|_| {
+        ruhu_core::store::keying::key_and_probe(conn, &self.0).map_err(|_| {
             config_error(format!(
                 "the database {} cannot be read with the database key: wrong key file, or not a server database",
                 path.display()
@@ -181,14 +173,16 @@ impl DatabaseKey {
                 .to_str()
                 .ok_or_else(|| config_error("the data folder path is not UTF-8".into()))?
                 .replace('\'', "''");
-            plain.execute_batch(&format!(
-                "ATTACH DATABASE '{target}' AS encrypted KEY \"x'{}'\";
-                 SELECT sqlcipher_export('encrypted');
-                 PRAGMA encrypted.user_version = {};
-                 DETACH DATABASE encrypted;",
-                hex::encode(self.0),
-                plain.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?,
-            ))?;
+            let version = plain.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?;
+            ruhu_core::store::keying::one_at_a_time(|| {
+                plain.execute_batch(&format!(
+                    "ATTACH DATABASE '{target}' AS encrypted KEY \"x'{}'\";
+                     SELECT sqlcipher_export('encrypted');
+                     PRAGMA encrypted.user_version = {version};
+                     DETACH DATABASE encrypted;",
+                    hex::encode(self.0),
+                ))
+            })?;
         }
         fs::File::open(&encrypted)?.sync_all()?;
         fs::rename(&encrypted, path)?;
