@@ -268,12 +268,18 @@ pub struct ServerStorage {
 /// The database file name inside the data folder.
 pub const DATABASE_FILE: &str = "server.db";
 
+/// Page cache of each connection, in KiB. A push of a township's day writes several MB in one
+/// transaction; with SQLite's 2 MB default the writer spills dirty pages to the WAL before the
+/// commit and reads (and decrypts) them back, which was a third of the commit's time.
+const CACHE_KIB: u32 = 64 * 1024;
+
 fn open_connection(path: &Path, key: &DatabaseKey) -> Result<Connection, ServerError> {
     let conn = Connection::open(path)?;
     key.unlock(&conn, path)?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-    )?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 10000; PRAGMA cache_size = -{CACHE_KIB};"
+    ))?;
     Ok(conn)
 }
 
