@@ -424,20 +424,15 @@ impl Store {
                 Some(o) if whole(o) => group
                     .changes
                     .iter()
-                    .filter_map(|c| {
-                        automerge::Change::from_bytes(c.change.clone())
-                            .ok()
-                            .map(|c| c.hash().0)
-                    })
+                    .filter_map(|c| crate::sync::change_hash::hash_of(&c.change))
                     .collect(),
                 Some(o) if o.kind == OutcomeKind::Rejected => o.refused_changes.clone(),
                 _ => Vec::new(),
             };
             for change in &group.changes {
-                let Ok(decoded) = automerge::Change::from_bytes(change.change.clone()) else {
+                let Some(hash) = crate::sync::change_hash::hash_of(&change.change) else {
                     continue;
                 };
-                let hash = decoded.hash().0;
                 if !kept.contains(&hash) {
                     tx.prepare_cached("DELETE FROM outbox WHERE hash = ?1")?
                         .execute([&hash[..]])?;

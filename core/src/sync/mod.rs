@@ -4,6 +4,7 @@
 //! not here: tablets reach the server through a transport interface.
 
 mod attachments;
+pub mod change_hash;
 pub mod client;
 pub mod codec;
 pub mod county_config;
@@ -13,6 +14,7 @@ pub mod envelope;
 pub mod ingest;
 pub mod messages;
 pub mod signatures;
+mod touched;
 
 pub use county_config::{ConfigError, CountyConfig, SignedCountyConfig};
 pub use county_data::CountyData;

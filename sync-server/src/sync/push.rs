@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use automerge::{AutoCommit, Change};
+use automerge::AutoCommit;
 use chrono::{DateTime, Utc};
 use ruhu_core::sync::ingest::{ingest, IngestContext, Ingested};
 use ruhu_core::sync::{HouseholdChanges, HouseholdOutcome, OutcomeKind, SignedChange};
@@ -72,11 +72,8 @@ fn is_household_id(id: &str) -> bool {
 fn hashes_of(raw: &[Vec<u8>]) -> Vec<[u8; 32]> {
     raw.iter()
         .map(|bytes| {
-            let decoded = catch_unwind(AssertUnwindSafe(|| Change::from_bytes(bytes.clone())));
-            match decoded {
-                Ok(Ok(change)) => change.hash().0,
-                _ => ruhu_core::signing::canonical::sha256(bytes),
-            }
+            ruhu_core::sync::change_hash::hash_of(bytes)
+                .unwrap_or_else(|| ruhu_core::signing::canonical::sha256(bytes))
         })
         .collect()
 }
