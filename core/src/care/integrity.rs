@@ -7,12 +7,12 @@
 //! Refusals carry the code [`EVENT_ALTERED`] and say which event and how.
 
 use std::collections::{HashMap, HashSet};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::{AutoCommit, Change, ObjId, ObjType, ReadDoc, ROOT};
 
 use super::document::{CARE_KEY, EVENTS_KEY};
+use crate::sync::ops::{new_operations, obj_of};
 use crate::visit::document_read::child_maps;
 
 /// Code of a refused change that alters or deletes care events.
@@ -24,11 +24,6 @@ enum Part {
     Section,
     Events,
     Entry { existing: bool },
-}
-
-fn obj_of(id: &OpId) -> ObjId {
-    // Equality and hashing of object ids ignore the actor-index hint.
-    ObjId::Id(id.counter(), id.actor().clone(), 0)
 }
 
 /// The care objects `before` holds, and the event ids of each event map.
@@ -55,15 +50,7 @@ fn existing_parts(before: &AutoCommit) -> (HashMap<ObjId, Part>, HashMap<ObjId, 
 /// Why `changes` may not be applied to `before` (`None`: they only add events, or do not
 /// touch care at all). Changes `before` already holds are passed over.
 pub fn append_only_violation(before: &AutoCommit, changes: &[&Change]) -> Option<String> {
-    // Changes the document already holds change nothing when applied again.
-    let decoded = catch_unwind(AssertUnwindSafe(|| {
-        changes
-            .iter()
-            .filter(|c| before.get_change_by_hash(&c.hash()).is_none())
-            .map(|c| c.decode())
-            .collect::<Vec<_>>()
-    }));
-    let Ok(decoded) = decoded else {
+    let Some(decoded) = new_operations(before, changes) else {
         return Some("a change could not be read".into());
     };
     let (mut parts, keys) = existing_parts(before);

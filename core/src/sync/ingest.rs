@@ -6,9 +6,11 @@
 //! household and this change hash, and its actor id is not bound to another worker. A change
 //! that fails is refused, and so is every change of the batch that depends on it. The rest is
 //! applied to a **fork** of the household; the fork must still be this household (schema,
-//! single id), every signer must cover its village, sealed visit entries must be intact, care
-//! events only added (never altered or deleted), and every new visit signature must verify (signer on the team, in role, in scope). Only then
-//! does the fork replace the document.
+//! single id), every signer must cover its village, the sealed entries of every visit the
+//! changes create or write in must be intact (the others passed when they arrived; see
+//! `touched.rs`), care events only added (never altered or deleted), and every new visit
+//! signature must verify (signer on the team, in role, in scope). Only then does the fork
+//! replace the document.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -282,9 +284,9 @@ fn village_of(doc: &AutoCommit) -> Option<String> {
     read_own_fields(doc).ok().map(|h| h.profile.village_code)
 }
 
-/// The checks of the merged result. Each visit of `after` is read once: every visit's sealed
-/// entries and signature entries are checked for integrity (a change may touch an old visit),
-/// and the signatures of the visits that gained signatures are verified.
+/// The checks of the merged result. Each visit the changes create or write in is read once
+/// from `after`: its sealed entries and signature entries are checked for integrity, and the
+/// signatures it gained are verified. Visits the changes do not write in are not read.
 fn check_household(
     before: &AutoCommit,
     after: &AutoCommit,
@@ -328,9 +330,18 @@ fn check_household(
             return Err((crate::care::integrity::EVENT_ALTERED, why));
         }
     }
-    let old_keys = signature_keys(before);
+    // Visits the changes neither create nor write in passed these checks when they arrived.
+    let touched = super::touched::touched_visits(before, &incoming);
+    let existing: BTreeSet<String> = visit_ids(before).unwrap_or_default().into_iter().collect();
     let mut attachments = BTreeSet::new();
     for visit_id in visit_ids(after).map_err(|e| ("sync.visits", e.to_string()))? {
+        if existing.contains(&visit_id) && touched.as_ref().is_some_and(|t| !t.contains(&visit_id))
+        {
+            continue;
+        }
+        let old_keys: BTreeSet<String> = signature_entry_keys(before, &visit_id)
+            .into_iter()
+            .collect();
         let raw = read_raw(after, &visit_id).map_err(|e| ("sync.visits", e.to_string()))?;
         if let Some(problem) = visit_problems(&raw, &visit_id).into_iter().next() {
             return Err(("sync.sealed_entry_altered", problem));
@@ -339,7 +350,7 @@ fn check_household(
         for (key, _) in raw.sealed.iter().filter(|(k, _)| !old_sealed.contains(k)) {
             attachments.extend(sealed_attachments(&raw, &visit_id, key));
         }
-        let is_new = |key: &String| !old_keys.contains(&(visit_id.clone(), key.clone()));
+        let is_new = |key: &String| !old_keys.contains(key);
         if !raw.signatures.iter().any(|(key, _)| is_new(key)) {
             continue;
         }
@@ -359,19 +370,4 @@ fn check_household(
     // Photos named by new care events travel and are held like a sealed visit's.
     attachments.extend(crate::care::document::added_photos(before, after));
     Ok((household, attachments.into_iter().collect()))
-}
-
-/// (visit id, signature key) of every signature entry, read without decoding the entries.
-fn signature_keys(doc: &AutoCommit) -> BTreeSet<(String, String)> {
-    let mut keys = BTreeSet::new();
-    if let Ok(ids) = visit_ids(doc) {
-        for id in ids {
-            keys.extend(
-                signature_entry_keys(doc, &id)
-                    .into_iter()
-                    .map(|k| (id.clone(), k)),
-            );
-        }
-    }
-    keys
 }

@@ -13,6 +13,7 @@ pub mod enrollment;
 pub mod envelope;
 pub mod ingest;
 pub mod messages;
+pub(crate) mod ops;
 pub mod signatures;
 mod touched;
 
