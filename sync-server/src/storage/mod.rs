@@ -260,13 +260,17 @@ pub trait FeedStore: Send + Sync + std::fmt::Debug {
 #[derive(Debug, Clone)]
 pub struct ServerStorage {
     writer: Arc<Mutex<Connection>>,
-    reader: Arc<Mutex<Connection>>,
+    /// Read connections: households are loaded on every validating thread at once.
+    readers: Arc<Vec<Mutex<Connection>>>,
     path: PathBuf,
     epoch: [u8; 16],
 }
 
 /// The database file name inside the data folder.
 pub const DATABASE_FILE: &str = "server.db";
+
+/// Read connections (the push validates on up to 4 threads, each loading households).
+const READERS: usize = 4;
 
 /// Page cache of each connection, in KiB. A push of a township's day writes several MB in one
 /// transaction; with SQLite's 2 MB default the writer spills dirty pages to the WAL before the
@@ -322,10 +326,12 @@ impl ServerStorage {
             .ok_or_else(|| {
                 ServerError::Config(format!("stored epoch {epoch_hex} is not 16 bytes of hex"))
             })?;
-        let reader = open_connection(&path, key)?;
+        let readers = (0..READERS)
+            .map(|_| open_connection(&path, key).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             writer: Arc::new(Mutex::new(conn)),
-            reader: Arc::new(Mutex::new(reader)),
+            readers: Arc::new(readers),
             path,
             epoch,
         })
@@ -357,8 +363,14 @@ impl ServerStorage {
             .map_err(|_| ServerError::Config("storage lock poisoned".into()))
     }
 
+    /// A free read connection, or (all busy) the first one once it is free.
     fn reader(&self) -> Result<MutexGuard<'_, Connection>, ServerError> {
-        self.reader
+        for reader in self.readers.iter() {
+            if let Ok(conn) = reader.try_lock() {
+                return Ok(conn);
+            }
+        }
+        self.readers[0]
             .lock()
             .map_err(|_| ServerError::Config("storage lock poisoned".into()))
     }

@@ -14,7 +14,7 @@ use crate::auth::Requester;
 use crate::county::CountyState;
 use crate::error::ApiError;
 use crate::storage::cache::CachedHousehold;
-use crate::storage::{AccessRow, CommitError, FeedEntry, HouseholdCommit, StoredHousehold};
+use crate::storage::{AccessRow, CommitError, FeedEntry, HouseholdCommit};
 use crate::AppState;
 
 /// Write a snapshot once a household has this many changes after its last one.
@@ -36,11 +36,11 @@ struct Job {
     document: Source,
 }
 
-/// Where a job's document comes from: the cache, or storage (loaded on the validating thread).
+/// Where a job's document comes from: the cache, or storage (read and rebuilt on the
+/// validating thread, so households missing from the cache load in parallel).
 enum Source {
     Cached(Box<CachedHousehold>),
-    Stored(StoredHousehold),
-    New,
+    Storage,
 }
 
 struct Done {
@@ -78,30 +78,29 @@ fn hashes_of(raw: &[Vec<u8>]) -> Vec<[u8; 32]> {
         .collect()
 }
 
-/// Where a household's document is: the cache, storage, or nowhere yet.
-fn locate(state: &AppState, id: &str) -> Result<Source, ApiError> {
-    if let Some(cached) = state.cache.take(id) {
-        return Ok(Source::Cached(Box::new(cached)));
+/// Where a household's document is: the cache, or storage (where it may not be yet).
+fn locate(state: &AppState, id: &str) -> Source {
+    match state.cache.take(id) {
+        Some(cached) => Source::Cached(Box::new(cached)),
+        None => Source::Storage,
     }
-    Ok(match state.storage.load_household(id)? {
-        Some(stored) => Source::Stored(stored),
-        None => Source::New,
-    })
 }
 
 /// The document of a job (a decoding error or panic is a storage fault).
-fn materialize(id: &str, source: Source) -> Result<CachedHousehold, ApiError> {
+fn materialize(state: &AppState, id: &str, source: Source) -> Result<CachedHousehold, ApiError> {
     let stored = match source {
         Source::Cached(cached) => return Ok(*cached),
-        Source::New => {
-            return Ok(CachedHousehold {
-                doc: AutoCommit::new(),
-                last_seq: 0,
-                location: None,
-                changes_since_snapshot: 0,
-            })
-        }
-        Source::Stored(stored) => stored,
+        Source::Storage => match state.storage.load_household(id)? {
+            Some(stored) => stored,
+            None => {
+                return Ok(CachedHousehold {
+                    doc: AutoCommit::new(),
+                    last_seq: 0,
+                    location: None,
+                    changes_since_snapshot: 0,
+                })
+            }
+        },
     };
     Ok(CachedHousehold {
         doc: stored.document(id)?,
@@ -129,7 +128,7 @@ fn run_jobs(
         };
         jobs.into_iter()
             .map(|job| {
-                let mut cached = materialize(&job.household_id, job.document)?;
+                let mut cached = materialize(state, &job.household_id, job.document)?;
                 let raw: Vec<Vec<u8>> = job.changes.iter().map(|c| c.change.clone()).collect();
                 let result = catch_unwind(AssertUnwindSafe(|| {
                     ingest(&mut cached.doc, &job.household_id, job.changes, &ctx)
@@ -254,7 +253,7 @@ pub fn push(
             continue;
         }
         jobs.push(Job {
-            document: locate(state, &id)?,
+            document: locate(state, &id),
             household_id: id,
             changes: group.changes,
         });
