@@ -336,8 +336,10 @@ fn an_edit_of_a_sealed_visit_entry_is_refused() {
     a.mark_pushed(&id);
     let before = data_tables(data.path());
 
-    // A hostile tablet rewrites the sealed content.
+    // A hostile tablet rewrites the sealed content, in a batch that also starts a new visit
+    // (the checks must still read the old visit the batch writes in).
     let doc = a.docs.get_mut(&id).unwrap();
+    start_visit(doc, "visit-2", &new, &VisitPolicy::default(), &at).unwrap();
     let (_, visits) = doc.get(ROOT, "visits").unwrap().unwrap();
     let (_, visit) = doc.get(&visits, "visit-1").unwrap().unwrap();
     let (_, sealed_map) = doc.get(&visit, "sealed").unwrap().unwrap();
