@@ -53,3 +53,80 @@ fn queued_changes_push_the_same_bytes_with_or_without_stored_bytes() {
     assert_eq!(server_accepts_all(&mut store), 6);
     assert!(store.pending_push(usize::MAX).unwrap().is_empty());
 }
+
+#[test]
+fn queued_changes_push_the_same_signatures_when_the_outbox_holds_none() {
+    let c = county();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = enrolled_store(dir.path(), "t", &c.handler, &c);
+    for seed in 0..3 {
+        store
+            .create_household(ruhu_core::fixtures::household(seed, VILLAGE, 2))
+            .unwrap();
+    }
+    let signed_in_outbox = store.pending_push(usize::MAX).unwrap();
+    assert_eq!(signed_in_outbox.len(), 3);
+    drop(store);
+
+    let conn = raw_connection(dir.path(), "t");
+    let (in_outbox, held): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM outbox WHERE signature IS NOT NULL),
+                    (SELECT count(*) FROM change_signatures)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((in_outbox, held), (3, 3), "signed once, kept in both places");
+    // As if queued by a version-8 store (signatures only among the store's signatures), and
+    // as a server reset re-queues changes.
+    conn.execute("UPDATE outbox SET signer = NULL, signature = NULL", [])
+        .unwrap();
+    drop(conn);
+
+    let mut store = enrolled_store(dir.path(), "t", &c.handler, &c);
+    assert_eq!(store.pending_push(usize::MAX).unwrap(), signed_in_outbox);
+    assert_eq!(server_accepts_all(&mut store), 3);
+}
+
+#[test]
+fn upgrading_a_version_8_store_moves_the_signatures_of_queued_changes_into_the_outbox() {
+    let c = county();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = enrolled_store(dir.path(), "t", &c.handler, &c);
+    store
+        .create_household(ruhu_core::fixtures::household(7, VILLAGE, 3))
+        .unwrap();
+    let before = store.pending_push(usize::MAX).unwrap();
+    drop(store);
+
+    // Back to the version-8 outbox: no signature columns.
+    let conn = raw_connection(dir.path(), "t");
+    conn.execute_batch(
+        "ALTER TABLE outbox DROP COLUMN signer;
+         ALTER TABLE outbox DROP COLUMN signature;
+         PRAGMA user_version = 8;",
+    )
+    .unwrap();
+    drop(conn);
+
+    let store = ruhu_core::Store::open(
+        ruhu_core::StoreConfig::new(dir.path().join("t.db"), "tablet", &c.handler.id),
+        &ruhu_core::store::FileKeyStore::new(dir.path().join("t-dbkeys")),
+    )
+    .unwrap();
+    drop(store);
+    let conn = raw_connection(dir.path(), "t");
+    let moved: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM outbox o JOIN change_signatures s
+             ON s.hash = o.hash AND s.signature = o.signature AND s.signer = o.signer",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(moved, 1);
+    drop(conn);
+    let mut store = enrolled_store(dir.path(), "t", &c.handler, &c);
+    assert_eq!(store.pending_push(usize::MAX).unwrap(), before);
+}

@@ -33,19 +33,29 @@ pub(crate) fn record_local(
     now: i64,
 ) -> Result<()> {
     let mut queue = tx.prepare_cached(
-        "INSERT OR IGNORE INTO outbox (household_id, hash, created_at, change) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR IGNORE INTO outbox (household_id, hash, created_at, change, signer, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for change in changes {
         let hash = change.hash().0;
-        queue.execute(params![household_id, &hash[..], now, change.raw_bytes()])?;
-        if let Some(id) = identity {
-            let signed = sign_change(
+        let signed = identity.map(|id| {
+            sign_change(
                 &id.signer,
                 id.certificate_hash,
                 household_id,
                 &hash,
                 Vec::new(),
-            );
+            )
+        });
+        queue.execute(params![
+            household_id,
+            &hash[..],
+            now,
+            change.raw_bytes(),
+            signed.as_ref().map(|s| s.signer.to_vec()),
+            signed.as_ref().map(|s| s.signature.to_vec()),
+        ])?;
+        if let Some(signed) = signed {
             store_signature(tx, household_id, &hash, &signed.signer, &signed.signature)?;
         }
     }
@@ -81,12 +91,18 @@ pub(crate) fn signature_of(
     }))
 }
 
-/// Signs every queued change that has no signature yet (after an identity is set).
+/// Gives every queued change without a signature in the outbox the one the store holds, and
+/// signs the rest (queued before an identity was set). Only rows without a signature are
+/// looked up, so a push of signed changes reads the outbox alone.
 pub(crate) fn sign_pending(tx: &Transaction<'_>, identity: &SigningIdentity) -> Result<usize> {
+    tx.prepare_cached(
+        "UPDATE outbox SET signer = s.signer, signature = s.signature
+         FROM change_signatures s WHERE s.hash = outbox.hash AND outbox.signature IS NULL",
+    )?
+    .execute([])?;
     let pending: Vec<(String, Vec<u8>)> = tx
-        .prepare(
-            "SELECT o.household_id, o.hash FROM outbox o
-             LEFT JOIN change_signatures s ON s.hash = o.hash WHERE s.hash IS NULL ORDER BY o.seq",
+        .prepare_cached(
+            "SELECT household_id, hash FROM outbox WHERE signature IS NULL ORDER BY seq",
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
@@ -103,6 +119,8 @@ pub(crate) fn sign_pending(tx: &Transaction<'_>, identity: &SigningIdentity) -> 
             Vec::new(),
         );
         store_signature(tx, &household_id, &hash, &s.signer, &s.signature)?;
+        tx.prepare_cached("UPDATE outbox SET signer = ?2, signature = ?3 WHERE hash = ?1")?
+            .execute(params![&hash[..], &s.signer[..], &s.signature[..]])?;
         signed += 1;
     }
     Ok(signed)

@@ -10,7 +10,7 @@ use rusqlite::{Connection, Transaction};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const VERSION: i64 = 8;
+pub const VERSION: i64 = 9;
 
 /// Brings the database to [`VERSION`], or refuses a newer one.
 pub fn init(conn: &mut Connection) -> Result<()> {
@@ -54,6 +54,7 @@ pub(crate) fn upgrade(tx: &Transaction<'_>, from: i64, to: i64) -> Result<()> {
             6 => tx.execute_batch(V7_ATTACHMENTS)?,
             // Stores before version 8 hold no care events, so the care index starts empty.
             7 => tx.execute_batch(V8_CARE)?,
+            8 => tx.execute_batch(V9_OUTBOX_SIGNATURES)?,
             _ => {
                 return Err(Error::SchemaTooNew {
                     found: version,
@@ -293,6 +294,16 @@ CREATE TABLE care_agreements (
     PRIMARY KEY (household_id, agreement_id)
 ) WITHOUT ROWID;
 CREATE INDEX care_agreements_by_village ON care_agreements (village_code, valid_until);
+";
+
+/// Version 9: a queued change keeps its signature beside its bytes, so a push reads the
+/// outbox alone (looking each one up among all the store's signatures read a random page of
+/// that table per change: half a second for a day's 11,000 changes on a township's tablet).
+const V9_OUTBOX_SIGNATURES: &str = "
+ALTER TABLE outbox ADD COLUMN signer BLOB;
+ALTER TABLE outbox ADD COLUMN signature BLOB;
+UPDATE outbox SET signer = s.signer, signature = s.signature
+FROM change_signatures s WHERE s.hash = outbox.hash;
 ";
 
 /// Version 6: a queued change keeps its bytes, so a push reads the outbox alone instead of

@@ -327,8 +327,7 @@ impl Store {
         let rows: Vec<Row> = self
             .conn
             .prepare(
-                "SELECT o.household_id, o.hash, o.change, s.signer, s.signature FROM outbox o
-                 LEFT JOIN change_signatures s ON s.hash = o.hash
+                "SELECT o.household_id, o.hash, o.change, o.signer, o.signature FROM outbox o
                  WHERE NOT EXISTS (SELECT 1 FROM household_sync h WHERE h.household_id = o.household_id AND h.kind = 'rejected')
                  ORDER BY o.seq",
             )?
