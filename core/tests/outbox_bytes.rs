@@ -77,7 +77,11 @@ fn queued_changes_push_the_same_signatures_when_the_outbox_holds_none() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert_eq!((in_outbox, held), (3, 3), "signed once, kept in both places");
+    assert_eq!(
+        (in_outbox, held),
+        (3, 3),
+        "signed once, kept in both places"
+    );
     // As if queued by a version-8 store (signatures only among the store's signatures), and
     // as a server reset re-queues changes.
     conn.execute("UPDATE outbox SET signer = NULL, signature = NULL", [])
