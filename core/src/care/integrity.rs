@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
-use automerge::{AutoCommit, Change, ObjId, ObjType, ReadDoc, ROOT};
+use automerge::{AutoCommit, Change, ExpandedChange, ObjId, ObjType, ReadDoc, ROOT};
 
 use super::document::{CARE_KEY, EVENTS_KEY};
 use crate::sync::ops::{new_operations, obj_of};
@@ -50,15 +50,21 @@ fn existing_parts(before: &AutoCommit) -> (HashMap<ObjId, Part>, HashMap<ObjId, 
 /// Why `changes` may not be applied to `before` (`None`: they only add events, or do not
 /// touch care at all). Changes `before` already holds are passed over.
 pub fn append_only_violation(before: &AutoCommit, changes: &[&Change]) -> Option<String> {
-    let Some(decoded) = new_operations(before, changes) else {
-        return Some("a change could not be read".into());
-    };
+    match new_operations(before, changes) {
+        Some(decoded) => violation_in(before, &decoded),
+        None => Some("a change could not be read".into()),
+    }
+}
+
+/// [`append_only_violation`] of changes already decoded by
+/// [`new_operations`](crate::sync::ops::new_operations).
+pub(crate) fn violation_in(before: &AutoCommit, decoded: &[ExpandedChange]) -> Option<String> {
     let (mut parts, keys) = existing_parts(before);
     // Objects the changes create inside the care section (to a fixed point: a change may
     // create a map that a later one in the batch fills).
     loop {
         let mut added = false;
-        for change in &decoded {
+        for change in decoded {
             for (i, op) in change.operations.iter().enumerate() {
                 let OpType::Make(ObjType::Map) = op.action else {
                     continue;
@@ -85,7 +91,7 @@ pub fn append_only_violation(before: &AutoCommit, changes: &[&Change]) -> Option
             break;
         }
     }
-    for change in &decoded {
+    for change in decoded {
         for op in &change.operations {
             let key = match &op.key {
                 Key::Map(k) => k.to_string(),

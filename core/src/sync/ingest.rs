@@ -322,16 +322,24 @@ fn check_household(
         }
     }
     let incoming: Vec<&Change> = kept.iter().map(|(c, _, _)| c).collect();
+    // The operations of the changes, decoded once for the care rule and the visits touched.
+    let decoded = super::ops::new_operations(before, &incoming);
     // Only a household with a care section before or after the changes can have its care
-    // events altered: the others skip decoding every change into operations.
+    // events altered.
     let has_care = crate::care::document::has_care;
     if has_care(before) || has_care(after) {
-        if let Some(why) = crate::care::integrity::append_only_violation(before, &incoming) {
+        let violation = match &decoded {
+            Some(decoded) => crate::care::integrity::violation_in(before, decoded),
+            None => Some("a change could not be read".into()),
+        };
+        if let Some(why) = violation {
             return Err((crate::care::integrity::EVENT_ALTERED, why));
         }
     }
     // Visits the changes neither create nor write in passed these checks when they arrived.
-    let touched = super::touched::touched_visits(before, &incoming);
+    let touched = decoded
+        .as_deref()
+        .and_then(|decoded| super::touched::touched_visits(before, decoded));
     let existing: BTreeSet<String> = visit_ids(before).unwrap_or_default().into_iter().collect();
     let mut attachments = BTreeSet::new();
     for visit_id in visit_ids(after).map_err(|e| ("sync.visits", e.to_string()))? {

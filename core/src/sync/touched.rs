@@ -13,9 +13,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
-use automerge::{AutoCommit, Change, ObjId, Prop, ReadDoc, ROOT};
+use automerge::{AutoCommit, ExpandedChange, ObjId, Prop, ReadDoc, ROOT};
 
-use super::ops::{new_operations, obj_of};
+use super::ops::obj_of;
 use crate::visit::document::VISITS_KEY;
 use crate::visit::document_read::child_maps;
 
@@ -45,17 +45,20 @@ fn place_in(before: &AutoCommit, obj: &ObjId, visits: &HashSet<ObjId>) -> Result
     Ok(None)
 }
 
-/// The ids of the visits of `before` that `changes` write in, or `None` when every visit
-/// must be checked. Changes `before` already holds are passed over.
-pub(crate) fn touched_visits(before: &AutoCommit, changes: &[&Change]) -> Option<BTreeSet<String>> {
-    let decoded = new_operations(before, changes)?;
+/// The ids of the visits of `before` that the new changes (`decoded` by
+/// [`new_operations`](super::ops::new_operations)) write in, or `None` when every visit must
+/// be checked.
+pub(crate) fn touched_visits(
+    before: &AutoCommit,
+    decoded: &[ExpandedChange],
+) -> Option<BTreeSet<String>> {
     let visits: HashSet<ObjId> = child_maps(before, &ROOT, VISITS_KEY)
         .ok()?
         .into_iter()
         .collect();
     let mut known: HashMap<ObjId, Place> = HashMap::new();
     let mut touched = BTreeSet::new();
-    for change in &decoded {
+    for change in decoded {
         for (i, op) in change.operations.iter().enumerate() {
             let place: Place = match (&op.obj, &op.key) {
                 (ObjectId::Root, Key::Map(key)) if key.as_str() == VISITS_KEY => return None,
@@ -91,8 +94,14 @@ pub(crate) fn touched_visits(before: &AutoCommit, changes: &[&Change]) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::ops::new_operations;
     use automerge::transaction::Transactable;
-    use automerge::{ActorId, ObjType};
+    use automerge::{ActorId, Change, ObjType};
+
+    /// What the changes touch, decoded as the acceptance checks decode them.
+    fn touched_by_changes(before: &AutoCommit, changes: &[&Change]) -> Option<BTreeSet<String>> {
+        touched_visits(before, &new_operations(before, changes)?)
+    }
 
     /// A document with visits v1 and v2 (each with a sealed entry map) and a profile.
     fn document() -> AutoCommit {
@@ -123,7 +132,7 @@ mod tests {
         let heads = before.get_heads();
         let changes: Vec<Change> = fork.get_changes(&heads);
         let refs: Vec<&Change> = changes.iter().collect();
-        touched_visits(before, &refs)
+        touched_by_changes(before, &refs)
     }
 
     fn obj(doc: &AutoCommit, path: &[&str]) -> ObjId {
@@ -192,6 +201,6 @@ mod tests {
         doc.commit();
         let own: Vec<Change> = doc.get_changes(&heads);
         let refs: Vec<&Change> = own.iter().collect();
-        assert_eq!(touched_visits(&doc, &refs), set(&[]));
+        assert_eq!(touched_by_changes(&doc, &refs), set(&[]));
     }
 }
