@@ -17,6 +17,7 @@
 //! | `checks` | checks of stored records (a visit verified with its attachments on disk) |
 //! | [`attachments`] | photo and signature-image uploads (chunked, resumable) and downloads |
 //! | [`authority`] | the county authority's documents (used by the `county-authority` command) |
+//! | [`timing`] | the phases of a sync request, sent back as `Server-Timing` |
 //! | [`tls`] | rustls (ring) serving |
 //!
 //! The server is a library: [`run`] and [`tls::run_tls`] take an already bound listener and a
@@ -33,6 +34,7 @@ mod health;
 mod routes;
 pub mod storage;
 pub(crate) mod sync;
+pub mod timing;
 pub mod tls;
 
 use std::future::Future;

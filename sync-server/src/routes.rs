@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use ruhu_core::sync::envelope;
@@ -16,6 +16,7 @@ use serde_json::json;
 use crate::county::{self, CountyState};
 use crate::error::ApiError;
 use crate::storage::Installed;
+use crate::timing::ServerTiming;
 use crate::AppState;
 
 /// Largest accepted sync request body.
@@ -147,27 +148,49 @@ pub async fn sync(
         }
         let worker_state = state.clone();
         blocking(move || {
-            let requester = crate::auth::authenticate(
-                worker_state.storage.as_ref(),
-                &county,
-                &headers,
-                "POST",
-                "/v1/sync",
-                &bytes,
-                now,
-            )?;
+            let mut timing = ServerTiming::default();
+            let requester = timing.time("auth", || {
+                crate::auth::authenticate(
+                    worker_state.storage.as_ref(),
+                    &county,
+                    &headers,
+                    "POST",
+                    "/v1/sync",
+                    &bytes,
+                    now,
+                )
+            })?;
             let compressed = envelope::is_compressed(&bytes);
-            let request = envelope::open(&bytes, MAX_SYNC_MESSAGE)
-                .and_then(|message| SyncRequest::decode(&message))
+            let request = timing
+                .time("decode", || {
+                    envelope::open(&bytes, MAX_SYNC_MESSAGE)
+                        .and_then(|message| SyncRequest::decode(&message))
+                })
                 .map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
-            let response = crate::sync::handle(&worker_state, &county, &requester, request, now)?;
-            Ok(envelope::seal(response.encode(), compressed))
+            let response = crate::sync::handle(
+                &worker_state,
+                &county,
+                &requester,
+                request,
+                now,
+                &mut timing,
+            )?;
+            let body = timing.time("encode", || envelope::seal(response.encode(), compressed));
+            tracing::debug!(worker = %requester.certificate.worker_id, timing = %timing.header(), "sync served");
+            Ok((body, timing))
         })
         .await
     }
     .await;
     match result {
-        Ok(body) => ([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response(),
+        Ok((body, timing)) => (
+            [
+                (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+                (HeaderName::from_static("server-timing"), timing.header()),
+            ],
+            body,
+        )
+            .into_response(),
         Err(e) => e.into_response(),
     }
 }

@@ -187,6 +187,37 @@ fn a_resident_id_in_two_households_is_flagged_not_rejected() {
     let flags = dump(data.path(), &["resident_id_flags"])["resident_id_flags"].clone();
     assert_eq!(flags.len(), 1);
     assert!(flags[0].contains(&id1) && flags[0].contains(&id2) && flags[0].contains("620102"));
+
+    // The team corrects the number: the index follows the household's current members, and
+    // a push that leaves the members alone keeps it as it is.
+    let ids_of = |household: &str| {
+        dump(data.path(), &["resident_ids"])["resident_ids"]
+            .iter()
+            .filter(|row| row.contains(household))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert!(ids_of(&id2).iter().any(|row| row.contains(&shared)));
+    a.mark_pushed(&id2);
+    let corrected = household(3, V1).head().unwrap().id_number.clone();
+    a.edit(&alice, &id2, |h| {
+        h.members.get_mut(&member).unwrap().id_number = corrected.clone();
+    });
+    let r = server
+        .sync(&alice, &request(vec![a.unpushed(&alice, &id2)], None))
+        .unwrap();
+    assert!(r.outcomes.is_empty(), "{:?}", r.outcomes);
+    let after = ids_of(&id2);
+    assert_eq!(after.len(), second.members.len());
+    assert!(after.iter().all(|row| !row.contains(&shared)));
+    assert!(after.iter().any(|row| row.contains(&corrected)));
+    a.mark_pushed(&id2);
+    a.edit(&alice, &id2, |h| h.profile.address = "三组 9 号".into());
+    let r = server
+        .sync(&alice, &request(vec![a.unpushed(&alice, &id2)], None))
+        .unwrap();
+    assert!(r.outcomes.is_empty(), "{:?}", r.outcomes);
+    assert_eq!(ids_of(&id2), after);
 }
 
 #[test]
@@ -266,4 +297,78 @@ fn push_throughput() {
         "push of {n} households with one edit each: {:?}",
         started.elapsed()
     );
+}
+
+/// A push's own new entries are passed by range in the pull of the same request: the feed is
+/// read before and after them, never through them.
+#[test]
+fn a_pull_jumps_over_the_pushers_own_new_entries() {
+    use std::collections::HashSet;
+    use sync_server::storage::{
+        DatabaseKey, FeedEntry, FeedStore, HouseholdCommit, PullScope, ServerStorage, Skip,
+    };
+
+    let data = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let key = DatabaseKey::load_or_create(&keys.path().join("db.key"), data.path()).unwrap();
+    let storage = ServerStorage::open(data.path(), &key).unwrap();
+    let push = |n: u8| {
+        let entries = (0..3u8)
+            .map(|i| FeedEntry {
+                hash: [n * 16 + i; 32],
+                signed: ruhu_core::sync::SignedChange {
+                    change: vec![n, i, 7, 7],
+                    signer: [1; 32],
+                    signature: [2; 64],
+                    received_at: 0,
+                },
+                author: "w-1".into(),
+                actor: vec![n],
+            })
+            .collect();
+        let commit = HouseholdCommit {
+            household_id: format!("{n:032x}"),
+            village_code: V1.into(),
+            county_code: "620102".into(),
+            expected_last_seq: None,
+            entries,
+            resident_ids: Vec::new(),
+            snapshot: None,
+            attachments: Vec::new(),
+        };
+        storage.commit_push(&[commit], &[], 1_700_000_000).unwrap()
+    };
+    let before = push(1);
+    let ours = push(2);
+    let after = push(3);
+    assert_eq!(before.appended, Some((1, 3)));
+    assert_eq!(ours.appended, Some((4, 6)));
+    assert_eq!(after.appended, Some((7, 9)));
+
+    let scope = PullScope::County("620102".into());
+    let seqs = |skip: &Skip| {
+        let pulled = storage.pull(&scope, 0, u64::MAX, skip).unwrap();
+        assert_eq!(pulled.cursor, 9, "the cursor passes every entry");
+        assert!(!pulled.more);
+        pulled.entries.iter().map(|e| e.seq).collect::<Vec<_>>()
+    };
+    // By range alone: entries 4-6 are not even read.
+    let by_range = Skip {
+        hashes: HashSet::new(),
+        range: ours.appended,
+    };
+    assert_eq!(seqs(&by_range), vec![1, 2, 3, 7, 8, 9]);
+    // By hashes alone (entries of several writers interleaved): the same result.
+    let by_hash = Skip {
+        hashes: (0..3u8).map(|i| [32 + i; 32]).collect(),
+        range: None,
+    };
+    assert_eq!(seqs(&by_hash), vec![1, 2, 3, 7, 8, 9]);
+    // Nothing skipped: everything.
+    assert_eq!(seqs(&Skip::default()), (1..=9).collect::<Vec<u64>>());
+    // A page limit inside the first part resumes before the skipped range.
+    let page = storage.pull(&scope, 0, 1, &by_range).unwrap();
+    assert_eq!(page.entries.len(), 1);
+    assert!(page.more);
+    assert_eq!(page.cursor, 1);
 }

@@ -408,31 +408,31 @@ impl Store {
         outcomes: &[HouseholdOutcome],
     ) -> Result<()> {
         let now = Utc::now().timestamp();
+        // A household's first outcome decides (as the server lists them).
+        let mut by_household: std::collections::HashMap<&str, &HouseholdOutcome> =
+            std::collections::HashMap::new();
+        for o in outcomes {
+            by_household.entry(o.household_id.as_str()).or_insert(o);
+        }
         let tx = self.conn.transaction()?;
         for group in pushed {
-            let outcome = outcomes
-                .iter()
-                .find(|o| o.household_id == group.household_id);
+            let outcome = by_household.get(group.household_id.as_str()).copied();
             // Held, or rejected without naming the changes (a refusal of the whole household,
             // e.g. a stored household outside the sender's villages): every change stays.
             let whole = |o: &HouseholdOutcome| {
                 o.kind == OutcomeKind::Held
                     || (o.kind == OutcomeKind::Rejected && o.refused_changes.is_empty())
             };
-            let kept: Vec<[u8; 32]> = match outcome {
-                Some(o) if whole(o) => group
-                    .changes
-                    .iter()
-                    .filter_map(|c| crate::sync::change_hash::hash_of(&c.change))
-                    .collect(),
-                Some(o) if o.kind == OutcomeKind::Rejected => o.refused_changes.clone(),
-                _ => Vec::new(),
+            let keep_all = outcome.is_some_and(whole);
+            let refused: &[[u8; 32]] = match outcome {
+                Some(o) if o.kind == OutcomeKind::Rejected => &o.refused_changes,
+                _ => &[],
             };
-            for change in &group.changes {
+            for change in group.changes.iter().filter(|_| !keep_all) {
                 let Some(hash) = crate::sync::change_hash::hash_of(&change.change) else {
                     continue;
                 };
-                if !kept.contains(&hash) {
+                if !refused.contains(&hash) {
                     tx.prepare_cached("DELETE FROM outbox WHERE hash = ?1")?
                         .execute([&hash[..]])?;
                 }
@@ -451,10 +451,10 @@ impl Store {
                     )?;
                 }
                 None => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "DELETE FROM household_sync WHERE household_id = ?1 AND kind != 'flagged'",
-                        [&group.household_id],
-                    )?;
+                    )?
+                    .execute([&group.household_id])?;
                 }
             }
         }

@@ -1,13 +1,13 @@
 //! Households, the change feed, snapshots, actor bindings and resident ID numbers (SQLite).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use ruhu_core::sync::SignedChange;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::{
     CommitError, Committed, DuplicateResidentId, HouseholdCommit, PullScope, Pulled, PulledEntry,
-    StoredHousehold,
+    Skip, StoredHousehold,
 };
 use crate::ServerError;
 
@@ -102,10 +102,41 @@ pub(super) fn append(
         return Err(CommitError::Conflict(conflicts));
     }
     let mut committed = Committed::default();
+    let mut appended = Appended {
+        chain: tail_chain(tx)?,
+        ..Appended::default()
+    };
     for h in households {
-        append_household(tx, h, received_at, &mut committed)?;
+        append_household(tx, h, received_at, &mut committed, &mut appended)?;
     }
+    committed.appended = appended.range();
     Ok(committed)
+}
+
+/// What one commit has appended so far: the feed positions its new entries took, the chain
+/// hash at its tail, and the owner of each actor it has met (read once per commit: within
+/// the transaction the answer only changes by this commit's own bindings, recorded here).
+#[derive(Default)]
+struct Appended {
+    first: Option<u64>,
+    last: u64,
+    count: u64,
+    chain: [u8; 32],
+    owners: HashMap<Vec<u8>, String>,
+}
+
+impl Appended {
+    fn add(&mut self, seq: u64) {
+        self.first = Some(self.first.map_or(seq, |f| f.min(seq)));
+        self.last = self.last.max(seq);
+        self.count += 1;
+    }
+
+    /// The range, when the entries fill it exactly.
+    fn range(&self) -> Option<(u64, u64)> {
+        let first = self.first?;
+        (self.last - first + 1 == self.count).then_some((first, self.last))
+    }
 }
 
 fn append_household(
@@ -113,6 +144,7 @@ fn append_household(
     h: &HouseholdCommit,
     received_at: i64,
     committed: &mut Committed,
+    appended: &mut Appended,
 ) -> Result<(), CommitError> {
     tx.prepare_cached(
         "INSERT INTO households (id, village_code, county_code, last_seq, change_count)
@@ -123,12 +155,14 @@ fn append_household(
     .execute(params![h.household_id, h.village_code, h.county_code])?;
     let mut last_seq = h.expected_last_seq.map_or(0, to_i64);
     let mut added = 0i64;
-    let mut chain = tail_chain(tx)?;
     for entry in &h.entries {
-        let owner: Option<String> = tx
-            .prepare_cached("SELECT worker_id FROM actor_bindings WHERE actor = ?1")?
-            .query_row([&entry.actor], |r| r.get(0))
-            .optional()?;
+        let owner = match appended.owners.get(&entry.actor) {
+            Some(owner) => Some(owner.clone()),
+            None => tx
+                .prepare_cached("SELECT worker_id FROM actor_bindings WHERE actor = ?1")?
+                .query_row([&entry.actor], |r| r.get::<_, String>(0))
+                .optional()?,
+        };
         if let Some(owner) = owner.filter(|o| *o != entry.author) {
             return Err(CommitError::ActorTaken {
                 household_id: h.household_id.clone(),
@@ -136,6 +170,7 @@ fn append_household(
                 owner,
             });
         }
+        let chain = next_chain(&appended.chain, &entry.hash);
         let inserted = tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO feed
@@ -150,18 +185,24 @@ fn append_household(
                 &entry.signed.signature[..],
                 entry.author,
                 received_at,
-                &next_chain(&chain, &entry.hash)[..]
+                &chain[..]
             ])?;
         if inserted == 0 {
             continue; // this change hash is already in the feed: one entry per hash
         }
-        chain = next_chain(&chain, &entry.hash);
+        appended.chain = chain;
         last_seq = tx.last_insert_rowid();
+        appended.add(to_u64(last_seq));
         added += 1;
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO actor_bindings (actor, worker_id, first_seq) VALUES (?1, ?2, ?3)",
-        )?
-        .execute(params![entry.actor, entry.author, last_seq])?;
+        if !appended.owners.contains_key(&entry.actor) {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO actor_bindings (actor, worker_id, first_seq) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![entry.actor, entry.author, last_seq])?;
+            appended
+                .owners
+                .insert(entry.actor.clone(), entry.author.clone());
+        }
     }
     tx.prepare_cached(
         "UPDATE households SET last_seq = ?2, change_count = change_count + ?3 WHERE id = ?1",
@@ -179,13 +220,29 @@ fn append_household(
         )?
         .execute(params![&hash[..], h.household_id])?;
     }
-    tx.prepare_cached("DELETE FROM resident_ids WHERE household_id = ?1")?
-        .execute([&h.household_id])?;
-    for (member_id, id_number) in &h.resident_ids {
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO resident_ids (id_number, household_id, member_id) VALUES (?1, ?2, ?3)",
+    // Rewritten only when they changed (most pushes do not touch the members): each row sits
+    // on a random page of an index keyed by ID number.
+    let stored: Vec<(String, String)> = tx
+        .prepare_cached(
+            "SELECT member_id, id_number FROM resident_ids WHERE household_id = ?1
+             ORDER BY member_id, id_number",
         )?
-        .execute(params![id_number, h.household_id, member_id])?;
+        .query_map([&h.household_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut wanted = h.resident_ids.clone();
+    wanted.sort();
+    wanted.dedup();
+    if stored != wanted {
+        tx.prepare_cached("DELETE FROM resident_ids WHERE household_id = ?1")?
+            .execute([&h.household_id])?;
+        for (member_id, id_number) in &wanted {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO resident_ids (id_number, household_id, member_id) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![id_number, h.household_id, member_id])?;
+        }
+    }
+    for (member_id, id_number) in &h.resident_ids {
         let others = tx
             .prepare_cached(
                 "SELECT DISTINCT household_id FROM resident_ids WHERE id_number = ?1 AND household_id != ?2",
@@ -246,9 +303,9 @@ pub(super) fn pull(
     scope: &PullScope,
     after: u64,
     limit_bytes: u64,
-    skip: &HashSet<[u8; 32]>,
+    skip: &Skip,
 ) -> Result<Pulled, ServerError> {
-    let head: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM feed", [], |r| r.get(0))?;
+    let head = to_u64(tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM feed", [], |r| r.get(0))?);
     let start_hash = hash_at(tx, after)?;
     let (filter, value) = match scope {
         PullScope::Villages(villages) => (
@@ -257,49 +314,69 @@ pub(super) fn pull(
         ),
         PullScope::County(county) => ("h.county_code = ?3", county.clone()),
     };
-    let sql = format!(
-        "SELECT f.seq, f.household_id, f.change_hash, f.change, f.signer, f.signature, f.received_at
-         FROM feed f JOIN households h ON h.id = f.household_id
-         WHERE f.seq > ?1 AND f.seq <= ?2 AND {filter}
-         ORDER BY f.seq"
-    );
+    let sql = pull_sql(filter);
+    // The requester's own new entries, when they fill a range inside this page, are passed
+    // without reading them: the feed is read before and after them.
+    let ranges = match skip.range {
+        Some((first, last)) if first > after && last <= head => {
+            vec![(after, first - 1), (last, head)]
+        }
+        _ => vec![(after, head)],
+    };
     let mut stmt = tx.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params![to_i64(after), head, value])?;
     let mut pulled = Pulled {
         cursor: after,
         start_hash,
         ..Pulled::default()
     };
     let mut bytes = 0u64;
-    while let Some(row) = rows.next()? {
-        let seq = to_u64(row.get(0)?);
-        let hash: [u8; 32] = fixed(&row.get::<_, Vec<u8>>(2)?)?;
-        if skip.contains(&hash) {
+    for (from, to) in ranges {
+        pulled.cursor = pulled.cursor.max(from);
+        let mut rows = stmt.query(params![to_i64(from), to_i64(to), value])?;
+        while let Some(row) = rows.next()? {
+            let seq = to_u64(row.get(0)?);
+            let hash: [u8; 32] = fixed(&row.get::<_, Vec<u8>>(2)?)?;
+            if skip.hashes.contains(&hash) {
+                pulled.cursor = seq;
+                continue;
+            }
+            let change: Vec<u8> = row.get(3)?;
+            bytes += change.len() as u64;
+            if !pulled.entries.is_empty() && bytes > limit_bytes {
+                pulled.more = true;
+                pulled.cursor_hash = hash_at(tx, pulled.cursor)?.unwrap_or_default();
+                return Ok(pulled);
+            }
+            pulled.entries.push(PulledEntry {
+                seq,
+                household_id: row.get(1)?,
+                signed: SignedChange {
+                    change,
+                    signer: fixed(&row.get::<_, Vec<u8>>(4)?)?,
+                    signature: fixed(&row.get::<_, Vec<u8>>(5)?)?,
+                    received_at: u64::try_from(row.get::<_, i64>(6)?).unwrap_or(0),
+                },
+            });
             pulled.cursor = seq;
-            continue;
         }
-        let change: Vec<u8> = row.get(3)?;
-        bytes += change.len() as u64;
-        if !pulled.entries.is_empty() && bytes > limit_bytes {
-            pulled.more = true;
-            pulled.cursor_hash = hash_at(tx, pulled.cursor)?.unwrap_or_default();
-            return Ok(pulled);
-        }
-        pulled.entries.push(PulledEntry {
-            seq,
-            household_id: row.get(1)?,
-            signed: SignedChange {
-                change,
-                signer: fixed(&row.get::<_, Vec<u8>>(4)?)?,
-                signature: fixed(&row.get::<_, Vec<u8>>(5)?)?,
-                received_at: u64::try_from(row.get::<_, i64>(6)?).unwrap_or(0),
-            },
-        });
-        pulled.cursor = seq;
     }
-    pulled.cursor = pulled.cursor.max(to_u64(head));
+    pulled.cursor = pulled.cursor.max(head);
     pulled.cursor_hash = hash_at(tx, pulled.cursor)?.unwrap_or_default();
     Ok(pulled)
+}
+
+/// The pull's query. `CROSS JOIN` keeps the feed as the outer loop: it is read in feed order
+/// from the cursor, each entry's household looked up by id, and reading stops at the page
+/// limit. Left to itself SQLite starts from the households of the scope and probes the feed
+/// of each, then sorts: every household in scope is visited even when nothing is new, and
+/// every page sorts the whole rest of the scope's history.
+fn pull_sql(filter: &str) -> String {
+    format!(
+        "SELECT f.seq, f.household_id, f.change_hash, f.change, f.signer, f.signature, f.received_at
+         FROM feed f CROSS JOIN households h ON h.id = f.household_id
+         WHERE f.seq > ?1 AND f.seq <= ?2 AND {filter}
+         ORDER BY f.seq"
+    )
 }
 
 /// The chain hash of the feed up to the entry at `seq` (`None` for 0 or a missing entry).
@@ -338,4 +415,35 @@ fn tail_chain(tx: &Transaction<'_>) -> Result<[u8; 32], ServerError> {
         .query_row([], |r| r.get(0))
         .optional()?;
     chain.map_or(Ok([0u8; 32]), |c| fixed(&c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt.query_map([1, 2], |r| r.get::<_, String>(3)).unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn the_pull_reads_the_feed_in_order_from_the_cursor() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&mut conn).unwrap();
+        for filter in [
+            "h.village_code IN (SELECT value FROM json_each(?3))",
+            "h.county_code = ?3",
+        ] {
+            let steps = plan(&conn, &pull_sql(filter).replace("?3", "'x'"));
+            assert!(
+                steps[0].starts_with("SEARCH f USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"),
+                "{steps:?}"
+            );
+            assert!(
+                steps.iter().all(|s| !s.contains("TEMP B-TREE")),
+                "{steps:?}"
+            );
+        }
+    }
 }

@@ -1,8 +1,8 @@
 //! The server's storage: the change feed and everything around it, behind the [`FeedStore`]
 //! trait, with the embedded SQLite implementation [`ServerStorage`].
 //!
-//! One file in the data folder, WAL mode, `synchronous = FULL`, one writer connection and
-//! one reader connection. The database has an **epoch**: a random id made when the database
+//! One file in the data folder, WAL mode, `synchronous = FULL`, one writer connection, four
+//! reader connections and a checkpoint thread with its own. The database has an **epoch**: a random id made when the database
 //! is created. Feed cursors carry it, so a server restored from a backup or replaced can be
 //! told apart from the one a tablet last spoke to (see ADR 0007).
 //!
@@ -11,10 +11,12 @@
 //! | `schema.rs` | migrations keyed on `PRAGMA user_version` |
 //! | `feed.rs` | households, the change feed, snapshots, actor bindings, resident ids |
 //! | `records.rs` | the county configuration, request nonces, the access log |
+//! | `checkpoint.rs` | WAL checkpoints on a thread of their own, never inside a push's commit |
 //! | `cache.rs` | household documents kept hot in memory (not storage, but its companion) |
 //! | `encryption.rs` | the database key (outside the data folder) and SQLCipher encryption at rest |
 
 pub mod cache;
+mod checkpoint;
 pub mod encryption;
 mod feed;
 mod records;
@@ -22,7 +24,7 @@ pub mod schema;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use ring::rand::{SecureRandom, SystemRandom};
 use ruhu_core::sync::SignedChange;
@@ -114,7 +116,23 @@ pub struct DuplicateResidentId {
 pub struct Committed {
     /// New feed position of each household written.
     pub last_seqs: HashMap<String, u64>,
+    /// The feed positions the new entries took, when they form exactly this range.
+    pub appended: Option<(u64, u64)>,
+    /// Time spent writing the rows, and making them durable (`COMMIT`: the WAL written and
+    /// synced).
+    pub rows_time: std::time::Duration,
+    pub durable_time: std::time::Duration,
     pub duplicates: Vec<DuplicateResidentId>,
+}
+
+/// What a pull passes without sending: the changes the requesting tablet just pushed.
+#[derive(Debug, Default, Clone)]
+pub struct Skip {
+    /// Their change hashes.
+    pub hashes: HashSet<[u8; 32]>,
+    /// The feed positions they took, when they are exactly this range (one transaction
+    /// appended them and nothing else): the pull jumps over it without reading it.
+    pub range: Option<(u64, u64)>,
 }
 
 /// Why a push could not be committed; nothing of it was stored.
@@ -227,7 +245,7 @@ pub trait FeedStore: Send + Sync + std::fmt::Debug {
         scope: &PullScope,
         after: u64,
         limit_bytes: u64,
-        skip: &HashSet<[u8; 32]>,
+        skip: &Skip,
     ) -> Result<Pulled, ServerError>;
     /// A household in `scope` that references the attachment, if any.
     fn attachment_in_scope(
@@ -262,6 +280,10 @@ pub struct ServerStorage {
     writer: Arc<Mutex<Connection>>,
     /// Read connections: households are loaded on every validating thread at once.
     readers: Arc<Vec<Mutex<Connection>>>,
+    checkpointer: checkpoint::Checkpointer,
+    /// Actor bindings read from the feed. A binding never changes once stored, so what was
+    /// read stays true; only bindings read from committed rows are kept.
+    actors: Arc<RwLock<HashMap<Vec<u8>, String>>>,
     path: PathBuf,
     epoch: [u8; 16],
 }
@@ -271,6 +293,10 @@ pub const DATABASE_FILE: &str = "server.db";
 
 /// Read connections (the push validates on up to 4 threads, each loading households).
 const READERS: usize = 4;
+
+/// Actor bindings kept in memory (a tablet opening its store starts a new actor; at this
+/// many the memory starts over).
+const KNOWN_ACTORS: usize = 100_000;
 
 /// Page cache of each connection, in KiB. A push of a township's day writes several MB in one
 /// transaction; with SQLite's 2 MB default the writer spills dirty pages to the WAL before the
@@ -329,9 +355,13 @@ impl ServerStorage {
         let readers = (0..READERS)
             .map(|_| open_connection(&path, key).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+        let checkpointer = checkpoint::Checkpointer::start(open_connection(&path, key)?)?;
         Ok(Self {
             writer: Arc::new(Mutex::new(conn)),
             readers: Arc::new(readers),
+            checkpointer,
+            actors: Arc::default(),
             path,
             epoch,
         })
@@ -396,7 +426,17 @@ impl FeedStore for ServerStorage {
     }
 
     fn actor_worker(&self, actor: &[u8]) -> Result<Option<String>, ServerError> {
-        feed::actor_worker(&*self.reader()?, actor)
+        if let Some(worker) = self.actors.read().ok().and_then(|a| a.get(actor).cloned()) {
+            return Ok(Some(worker));
+        }
+        let worker = feed::actor_worker(&*self.reader()?, actor)?;
+        if let (Some(worker), Ok(mut known)) = (&worker, self.actors.write()) {
+            if known.len() >= KNOWN_ACTORS {
+                known.clear();
+            }
+            known.insert(actor.to_vec(), worker.clone());
+        }
+        Ok(worker)
     }
 
     fn commit_push(
@@ -405,11 +445,15 @@ impl FeedStore for ServerStorage {
         access: &[AccessRow],
         received_at: i64,
     ) -> Result<Committed, CommitError> {
+        let started = std::time::Instant::now();
         let mut conn = self.writer()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let committed = feed::append(&tx, households, received_at)?;
+        let mut committed = feed::append(&tx, households, received_at)?;
         records::log_access(&tx, access, received_at)?;
+        committed.rows_time = started.elapsed();
         tx.commit()?;
+        committed.durable_time = started.elapsed() - committed.rows_time;
+        self.checkpointer.nudge();
         Ok(committed)
     }
 
@@ -426,7 +470,7 @@ impl FeedStore for ServerStorage {
         scope: &PullScope,
         after: u64,
         limit_bytes: u64,
-        skip: &HashSet<[u8; 32]>,
+        skip: &Skip,
     ) -> Result<Pulled, ServerError> {
         let mut conn = self.reader()?;
         let tx = conn.transaction()?;

@@ -1,12 +1,12 @@
 //! Schema migrations, keyed on `PRAGMA user_version`. Each step runs in one transaction with
 //! its version bump, so a database is always at exactly one version.
 
-use rusqlite::{Connection, Transaction};
+use rusqlite::{Connection, OptionalExtension, Transaction};
 
 use crate::ServerError;
 
 /// Schema version written by this code.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Version 1: the server's metadata (its epoch).
 const V1: &str =
@@ -150,11 +150,58 @@ CREATE TABLE attachment_refs (
 CREATE INDEX attachment_refs_household ON attachment_refs (household_id);
 ";
 
-const STEPS: [Step; 4] = [
+/// Version 5: a change hash is unique within its household's feed, not across the whole
+/// feed. An index on the hash alone put every new entry on a random page of an index as large
+/// as the feed, so a push of 11,000 changes rewrote most of that index; keyed by household
+/// first, a household's new entries share a page. A change belongs to one household's
+/// history (its dependencies and its operations name that household), and ingest already
+/// drops changes the household holds, so nothing that was refused before is accepted now.
+/// The feed table is rebuilt (SQLite cannot drop a column's UNIQUE), keeping every `seq`.
+fn v5(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    let next: Option<i64> = tx
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'feed'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    tx.execute_batch(
+        "CREATE TABLE feed_v5 (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            household_id TEXT NOT NULL REFERENCES households (id),
+            change_hash BLOB NOT NULL,
+            change BLOB NOT NULL,
+            signer BLOB NOT NULL,
+            signature BLOB NOT NULL,
+            author TEXT NOT NULL,
+            received_at INTEGER NOT NULL,
+            chain BLOB,
+            UNIQUE (household_id, change_hash)
+        );
+        INSERT INTO feed_v5
+            (seq, household_id, change_hash, change, signer, signature, author, received_at, chain)
+            SELECT seq, household_id, change_hash, change, signer, signature, author, received_at, chain
+            FROM feed ORDER BY seq;
+        DROP TABLE feed;
+        ALTER TABLE feed_v5 RENAME TO feed;
+        CREATE INDEX feed_household ON feed (household_id, seq);",
+    )?;
+    // AUTOINCREMENT: a position once given is never given again.
+    if let Some(next) = next {
+        tx.execute(
+            "UPDATE sqlite_sequence SET seq = max(seq, ?1) WHERE name = 'feed'",
+            [next],
+        )?;
+    }
+    Ok(())
+}
+
+const STEPS: [Step; 5] = [
     |tx| tx.execute_batch(V1),
     |tx| tx.execute_batch(V2),
     v3,
     |tx| tx.execute_batch(V4),
+    v5,
 ];
 
 /// Brings the database to [`SCHEMA_VERSION`] (refusing a newer one).
@@ -223,5 +270,51 @@ mod tests {
         old.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
             .unwrap();
         assert!(migrate(&mut old).is_err(), "a newer schema is refused");
+    }
+
+    #[test]
+    fn version_5_keeps_every_feed_entry_and_its_position() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 4).unwrap();
+        conn.execute_batch(
+            "INSERT INTO households VALUES ('h1', 'v', 'c', 0, 0), ('h2', 'v', 'c', 0, 0);
+             INSERT INTO feed (household_id, change_hash, change, signer, signature, author, received_at, chain)
+               VALUES ('h1', x'01', x'aa', x'00', x'00', 'w', 1, x'11'),
+                      ('h2', x'02', x'bb', x'00', x'00', 'w', 2, x'12'),
+                      ('h1', x'03', x'cc', x'00', x'00', 'w', 3, x'13');
+             DELETE FROM feed WHERE seq = 3;",
+        )
+        .unwrap();
+        let rows = |conn: &Connection| -> Vec<(i64, String, Vec<u8>, Vec<u8>)> {
+            let mut stmt = conn
+                .prepare("SELECT seq, household_id, change_hash, chain FROM feed ORDER BY seq")
+                .unwrap();
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .unwrap();
+            rows.map(Result::unwrap).collect()
+        };
+        let before = rows(&conn);
+        migrate(&mut conn).unwrap();
+        assert_eq!(rows(&conn), before);
+        // Positions are never given twice: the next entry follows the deleted one.
+        conn.execute(
+            "INSERT INTO feed (household_id, change_hash, change, signer, signature, author, received_at)
+             VALUES ('h2', x'04', x'dd', x'00', x'00', 'w', 4)",
+            [],
+        )
+        .unwrap();
+        assert_eq!(conn.last_insert_rowid(), 4);
+        // A hash is unique within its household.
+        let again = conn.execute(
+            "INSERT OR IGNORE INTO feed (household_id, change_hash, change, signer, signature, author, received_at)
+             VALUES ('h1', x'01', x'aa', x'00', x'00', 'w', 5)",
+            [],
+        );
+        assert_eq!(
+            again.unwrap(),
+            0,
+            "the same change of the same household is one entry"
+        );
     }
 }

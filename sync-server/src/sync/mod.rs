@@ -12,6 +12,7 @@ use crate::auth::Requester;
 use crate::county::CountyState;
 use crate::error::ApiError;
 use crate::storage::{AccessRow, PullScope};
+use crate::timing::ServerTiming;
 use crate::AppState;
 
 /// Pull page size when the tablet asks for 0 (no preference).
@@ -57,9 +58,10 @@ pub fn handle(
     requester: &Requester,
     request: SyncRequest,
     now: DateTime<Utc>,
+    timing: &mut ServerTiming,
 ) -> Result<SyncResponse, ApiError> {
     check_app_version(county, &request.app_version)?;
-    let pushed = push::push(state, county, requester, request.push, now)?;
+    let pushed = push::push(state, county, requester, request.push, now, timing)?;
 
     let (scope, scope_names) = scope_of(requester);
     let epoch = state.storage.epoch();
@@ -84,6 +86,7 @@ pub fn handle(
         0 => DEFAULT_PULL_BYTES,
         n => n.clamp(MIN_PULL_BYTES, MAX_PULL_BYTES),
     };
+    let pull_started = std::time::Instant::now();
     let mut pulled = state.storage.pull(&scope, start, limit, &pushed.accepted)?;
     // The cursor must name an entry this feed holds: a feed restored from a backup (same
     // epoch, fewer or different entries) cannot continue it.
@@ -93,6 +96,7 @@ pub fn handle(
             pulled = state.storage.pull(&scope, 0, limit, &pushed.accepted)?;
         }
     }
+    timing.record("pull", pull_started.elapsed());
 
     // One group per household; a household's changes stay in feed order.
     let mut groups: Vec<HouseholdChanges> = Vec::new();
@@ -119,7 +123,9 @@ pub fn handle(
             changes: g.changes.len() as u64,
         })
         .collect();
-    state.storage.log_access(&access, now.timestamp())?;
+    timing.time("access_log", || {
+        state.storage.log_access(&access, now.timestamp())
+    })?;
     Ok(SyncResponse {
         cursor: Cursor {
             epoch,

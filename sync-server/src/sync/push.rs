@@ -2,8 +2,10 @@
 //! core checks (`ruhu_core::sync::ingest`) against its document kept in memory, and commit
 //! everything accepted in one transaction. Households are validated in parallel.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use automerge::AutoCommit;
 use chrono::{DateTime, Utc};
@@ -14,7 +16,8 @@ use crate::auth::Requester;
 use crate::county::CountyState;
 use crate::error::ApiError;
 use crate::storage::cache::CachedHousehold;
-use crate::storage::{AccessRow, CommitError, FeedEntry, HouseholdCommit};
+use crate::storage::{AccessRow, CommitError, FeedEntry, HouseholdCommit, Skip};
+use crate::timing::ServerTiming;
 use crate::AppState;
 
 /// Write a snapshot once a household has this many changes after its last one.
@@ -26,8 +29,8 @@ const PARALLEL_FROM: usize = 8;
 #[derive(Debug, Default)]
 pub struct PushResult {
     pub outcomes: Vec<HouseholdOutcome>,
-    /// Hashes of the changes accepted now (not sent back in the pull of the same request).
-    pub accepted: HashSet<[u8; 32]>,
+    /// The changes accepted now (not sent back in the pull of the same request).
+    pub accepted: Skip,
 }
 
 struct Job {
@@ -110,75 +113,115 @@ fn materialize(state: &AppState, id: &str, source: Source) -> Result<CachedHouse
     })
 }
 
+/// Validates one household's changes against its document (the cached one, or loaded here).
+fn validate(
+    state: &AppState,
+    county: &CountyState,
+    now: DateTime<Utc>,
+    job: Job,
+) -> Result<Done, ApiError> {
+    let storage = &state.storage;
+    let actor_worker = |actor: &[u8]| storage.actor_worker(actor).ok().flatten();
+    let ctx = IngestContext {
+        trust: &county.trust,
+        certificates: &county.certificates,
+        actor_worker: &actor_worker,
+        policy: &county.config.visit_policy,
+        now,
+    };
+    let mut cached = materialize(state, &job.household_id, job.document)?;
+    let raw: Vec<Vec<u8>> = job.changes.iter().map(|c| c.change.clone()).collect();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        ingest(&mut cached.doc, &job.household_id, job.changes, &ctx)
+    }))
+    .map_err(|_| "the changes could not be checked".to_owned());
+    let due = result.as_ref().is_ok_and(|i| {
+        !i.accepted.is_empty() && cached.changes_since_snapshot + i.accepted.len() >= SNAPSHOT_EVERY
+    });
+    // Saved here, on the validating thread, rather than while committing.
+    let snapshot = due.then(|| cached.doc.save());
+    Ok(Done {
+        household_id: job.household_id,
+        raw,
+        cached,
+        result,
+        snapshot,
+    })
+}
+
 fn run_jobs(
     state: &AppState,
     county: &CountyState,
     now: DateTime<Utc>,
     jobs: Vec<Job>,
 ) -> Result<Vec<Done>, ApiError> {
-    let work = |jobs: Vec<Job>| -> Vec<Result<Done, ApiError>> {
-        let storage = &state.storage;
-        let actor_worker = |actor: &[u8]| storage.actor_worker(actor).ok().flatten();
-        let ctx = IngestContext {
-            trust: &county.trust,
-            certificates: &county.certificates,
-            actor_worker: &actor_worker,
-            policy: &county.config.visit_policy,
-            now,
-        };
-        jobs.into_iter()
-            .map(|job| {
-                let mut cached = materialize(state, &job.household_id, job.document)?;
-                let raw: Vec<Vec<u8>> = job.changes.iter().map(|c| c.change.clone()).collect();
-                let result = catch_unwind(AssertUnwindSafe(|| {
-                    ingest(&mut cached.doc, &job.household_id, job.changes, &ctx)
-                }))
-                .map_err(|_| "the changes could not be checked".to_owned());
-                let due = result.as_ref().is_ok_and(|i| {
-                    !i.accepted.is_empty()
-                        && cached.changes_since_snapshot + i.accepted.len() >= SNAPSHOT_EVERY
-                });
-                // Saved here, on the validating thread, rather than while committing.
-                let snapshot = due.then(|| cached.doc.save());
-                Ok(Done {
-                    household_id: job.household_id,
-                    raw,
-                    cached,
-                    result,
-                    snapshot,
-                })
-            })
-            .collect()
-    };
+    let work = |job: Job| validate(state, county, now, job);
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(4);
     if jobs.len() < PARALLEL_FROM || threads < 2 {
-        return work(jobs).into_iter().collect();
+        return jobs.into_iter().map(work).collect();
     }
-    let size = jobs.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<Job>> = Vec::new();
-    let mut jobs = jobs.into_iter().peekable();
-    while jobs.peek().is_some() {
-        chunks.push(jobs.by_ref().take(size).collect());
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| scope.spawn(move || work(chunk)))
+    // Each thread takes the next household when it is free: households differ in cost, and
+    // fixed shares would leave a core idle while the other finishes the expensive ones.
+    let count = jobs.len();
+    let queue: Vec<Mutex<Option<Job>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
+    let next = AtomicUsize::new(0);
+    let results: Vec<(usize, Result<Done, ApiError>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(slot) = queue.get(i) else { break };
+                        let job = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+                        if let Some(job) = job {
+                            out.push((i, work(job)));
+                        }
+                    }
+                    out
+                })
+            })
             .collect();
         handles
             .into_iter()
             .flat_map(|h| {
                 h.join().unwrap_or_else(|_| {
-                    vec![Err(ApiError::internal(
-                        "server.panic",
-                        "a validating thread panicked",
-                    ))]
+                    vec![(
+                        usize::MAX,
+                        Err(ApiError::internal(
+                            "server.panic",
+                            "a validating thread panicked",
+                        )),
+                    )]
                 })
             })
             .collect()
-    })
+    });
+    // Back in the order of the request: the feed order must not depend on thread timing.
+    let mut ordered: Vec<Option<Result<Done, ApiError>>> = (0..count).map(|_| None).collect();
+    for (i, result) in results {
+        match ordered.get_mut(i) {
+            Some(slot) => *slot = Some(result),
+            None => {
+                return Err(result.err().unwrap_or_else(|| {
+                    ApiError::internal("server.panic", "a validating thread panicked")
+                }))
+            }
+        }
+    }
+    ordered
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(ApiError::internal(
+                    "server.panic",
+                    "a household was not validated",
+                ))
+            })
+        })
+        .collect()
 }
 
 /// Validates and commits the pushed households.
@@ -188,7 +231,9 @@ pub fn push(
     requester: &Requester,
     groups: Vec<HouseholdChanges>,
     now: DateTime<Utc>,
+    timing: &mut ServerTiming,
 ) -> Result<PushResult, ApiError> {
+    let prepare_started = std::time::Instant::now();
     let mut result = PushResult::default();
     let mut access = Vec::new();
     let cert = &requester.certificate;
@@ -259,8 +304,11 @@ pub fn push(
         });
     }
 
-    let mut commits: Vec<(HouseholdCommit, CachedHousehold)> = Vec::new();
-    for done in run_jobs(state, county, now, jobs)? {
+    timing.record("prepare", prepare_started.elapsed());
+    let mut commits: Vec<HouseholdCommit> = Vec::new();
+    let mut documents: Vec<CachedHousehold> = Vec::new();
+    let done = timing.time("validate", || run_jobs(state, county, now, jobs))?;
+    for done in done {
         let id = done.household_id.clone();
         let ingested = match done.result {
             Ok(ingested) => ingested,
@@ -380,30 +428,46 @@ pub fn push(
             snapshot,
             attachments: ingested.new_attachments.iter().map(|h| h.0).collect(),
         };
-        commits.push((commit, cached));
+        commits.push(commit);
+        documents.push(cached);
     }
 
-    commit(state, requester, commits, access, now, &mut result)?;
+    let commit_started = std::time::Instant::now();
+    let committed = commit(
+        state,
+        requester,
+        (commits, documents),
+        access,
+        now,
+        &mut result,
+        timing,
+    );
+    timing.record("commit", commit_started.elapsed());
+    committed?;
     Ok(result)
 }
 
 /// Commits in one transaction; a household whose actor turns out to belong to someone else
-/// is taken out and the rest committed.
+/// is taken out and the rest committed. `commits` and the documents after them go in pairs.
 fn commit(
     state: &AppState,
     requester: &Requester,
-    mut commits: Vec<(HouseholdCommit, CachedHousehold)>,
+    (mut commits, mut documents): (Vec<HouseholdCommit>, Vec<CachedHousehold>),
     mut access: Vec<AccessRow>,
     now: DateTime<Utc>,
     result: &mut PushResult,
+    timing: &mut ServerTiming,
 ) -> Result<(), ApiError> {
     loop {
-        let households: Vec<HouseholdCommit> = commits.iter().map(|(c, _)| c.clone()).collect();
         match state
             .storage
-            .commit_push(&households, &access, now.timestamp())
+            .commit_push(&commits, &access, now.timestamp())
         {
             Ok(committed) => {
+                // Parts of `commit`: the rows written, then made durable.
+                timing.record("commit_rows", committed.rows_time);
+                timing.record("commit_durable", committed.durable_time);
+                result.accepted.range = committed.appended;
                 let mut flagged: HashMap<String, Vec<String>> = HashMap::new();
                 for d in committed.duplicates {
                     flagged.entry(d.household_id).or_default().push(d.member_id);
@@ -421,8 +485,11 @@ fn commit(
                         ),
                     ));
                 }
-                for (c, mut cached) in commits {
-                    result.accepted.extend(c.entries.iter().map(|e| e.hash));
+                for (c, mut cached) in commits.into_iter().zip(documents) {
+                    result
+                        .accepted
+                        .hashes
+                        .extend(c.entries.iter().map(|e| e.hash));
                     cached.last_seq = committed
                         .last_seqs
                         .get(&c.household_id)
@@ -438,16 +505,14 @@ fn commit(
                 actor,
                 owner,
             }) => {
-                let Some(i) = commits
-                    .iter()
-                    .position(|(c, _)| c.household_id == household_id)
-                else {
+                let Some(i) = commits.iter().position(|c| c.household_id == household_id) else {
                     return Err(ApiError::internal(
                         "server.commit",
                         "actor conflict on an unknown household",
                     ));
                 };
-                let (c, _) = commits.remove(i);
+                let c = commits.remove(i);
+                documents.remove(i);
                 access.retain(|a| a.household_id != household_id || a.action != "push");
                 access.push(AccessRow {
                     worker_id: requester.certificate.worker_id.clone(),
@@ -468,7 +533,7 @@ fn commit(
             Err(CommitError::Conflict(ids)) => {
                 // Another server process moved these households on: their cached documents
                 // are stale. Nothing was stored; the tablet retries.
-                for (c, _) in commits {
+                for c in commits {
                     drop(state.cache.take(&c.household_id));
                 }
                 return Err(ApiError::unavailable(

@@ -56,6 +56,8 @@ pub(crate) struct Split {
     pub(crate) server: Duration,
     /// First response byte to the transport call's return.
     pub(crate) download: Duration,
+    /// The server's own phases (its `Server-Timing` headers), summed over the round trips.
+    pub(crate) server_phases: Vec<(String, f64)>,
 }
 
 impl Split {
@@ -95,6 +97,17 @@ impl Split {
         }
         if let Some(prev) = previous_end {
             split.client_after += end.saturating_duration_since(prev);
+        }
+        for header in &proxy.server_timings {
+            for (name, ms) in header.split(',').filter_map(|p| {
+                let (name, dur) = p.trim().split_once(";dur=")?;
+                Some((name.to_owned(), dur.parse::<f64>().ok()?))
+            }) {
+                match split.server_phases.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, total)) => *total += ms,
+                    None => split.server_phases.push((name, ms)),
+                }
+            }
         }
         split
     }

@@ -13,12 +13,15 @@ pub(crate) struct ProxyCounters {
     pub(crate) up: AtomicU64,
     pub(crate) down: AtomicU64,
     pub(crate) events: Mutex<Vec<Event>>,
+    /// `Server-Timing` header values of the responses, in order.
+    pub(crate) server_timings: Mutex<Vec<String>>,
 }
 
 pub(crate) struct ProxySnapshot {
     pub(crate) up: u64,
     pub(crate) down: u64,
     pub(crate) events: Vec<Event>,
+    pub(crate) server_timings: Vec<String>,
 }
 
 pub(crate) struct Proxy {
@@ -60,6 +63,9 @@ impl Proxy {
         if let Ok(mut e) = self.counters.events.lock() {
             e.clear();
         }
+        if let Ok(mut t) = self.counters.server_timings.lock() {
+            t.clear();
+        }
     }
 
     pub(crate) fn snapshot(&self) -> ProxySnapshot {
@@ -69,10 +75,17 @@ impl Proxy {
             .lock()
             .map(|mut e| std::mem::take(&mut *e))
             .unwrap_or_default();
+        let server_timings = self
+            .counters
+            .server_timings
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
         ProxySnapshot {
             up: self.counters.up.load(Ordering::SeqCst),
             down: self.counters.down.load(Ordering::SeqCst),
             events,
+            server_timings,
         }
     }
 }
@@ -89,6 +102,13 @@ pub(crate) fn pump(mut from: TcpStream, mut to: TcpStream, up: bool, counters: &
                 if let Ok(mut events) = counters.events.lock() {
                     events.push(Event { at, up });
                 }
+                if !up {
+                    if let Some(value) = server_timing(&buf[..n]) {
+                        if let Ok(mut t) = counters.server_timings.lock() {
+                            t.push(value);
+                        }
+                    }
+                }
                 if to.write_all(&buf[..n]).is_err() {
                     break;
                 }
@@ -96,6 +116,18 @@ pub(crate) fn pump(mut from: TcpStream, mut to: TcpStream, up: bool, counters: &
         }
     }
     let _ = to.shutdown(Shutdown::Write);
+}
+
+/// The `Server-Timing` header value in a chunk holding a response head, if any.
+fn server_timing(chunk: &[u8]) -> Option<String> {
+    let head_end = chunk.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&chunk[..head_end]).ok()?;
+    head.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("server-timing")
+            .then(|| value.trim().to_owned())
+    })
 }
 
 /// HTTP/1.1 endpoint answering every request with its own body.

@@ -169,6 +169,16 @@ pub(crate) fn report(
     ] {
         println!("  {:>9}  {:>5.1}%  {name}", ms(d), pct(d));
     }
+    if !s.server_phases.is_empty() {
+        println!("  the server's phases (its Server-Timing headers):");
+        for (name, d) in &s.server_phases {
+            println!(
+                "    {:>9.1} ms  {:>5.1}%  {name}",
+                d,
+                100.0 * d / 1000.0 / total
+            );
+        }
+    }
     println!(
         "  (not in the sync) Ed25519 signatures of the {} pushed changes, made at write time by \
          the store: {} ({:.1} us each)",
