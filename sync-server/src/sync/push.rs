@@ -162,66 +162,52 @@ fn run_jobs(
     if jobs.len() < PARALLEL_FROM || threads < 2 {
         return jobs.into_iter().map(work).collect();
     }
-    // Each thread takes the next household when it is free: households differ in cost, and
-    // fixed shares would leave a core idle while the other finishes the expensive ones.
-    let count = jobs.len();
-    let queue: Vec<Mutex<Option<Job>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
+    // Each thread takes the next household when it is free (households differ in cost, and
+    // fixed shares would leave a core idle) and puts the result back in the household's slot,
+    // so the request's order is kept: the feed order must not depend on thread timing.
+    let slots: Vec<Mutex<Slot>> = jobs
+        .into_iter()
+        .map(|job| Mutex::new(Slot::Waiting(job)))
+        .collect();
     let next = AtomicUsize::new(0);
-    let results: Vec<(usize, Result<Done, ApiError>)> = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(slot) = queue.get(i) else { break };
-                        let job = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
-                        if let Some(job) = job {
-                            out.push((i, work(job)));
+                    while let Some(slot) = slots.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+                        if let Slot::Waiting(job) = std::mem::replace(&mut *slot, Slot::Lost) {
+                            *slot = Slot::Done(Box::new(work(job)));
                         }
                     }
-                    out
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    vec![(
-                        usize::MAX,
-                        Err(ApiError::internal(
-                            "server.panic",
-                            "a validating thread panicked",
-                        )),
-                    )]
-                })
-            })
-            .collect()
-    });
-    // Back in the order of the request: the feed order must not depend on thread timing.
-    let mut ordered: Vec<Option<Result<Done, ApiError>>> = (0..count).map(|_| None).collect();
-    for (i, result) in results {
-        match ordered.get_mut(i) {
-            Some(slot) => *slot = Some(result),
-            None => {
-                return Err(result.err().unwrap_or_else(|| {
-                    ApiError::internal("server.panic", "a validating thread panicked")
-                }))
-            }
+        for handle in handles {
+            // A thread that panicked leaves its household `Lost`: refused below.
+            let _ = handle.join();
         }
-    }
-    ordered
+    });
+    slots
         .into_iter()
-        .map(|r| {
-            r.unwrap_or_else(|| {
-                Err(ApiError::internal(
+        .map(
+            |slot| match slot.into_inner().unwrap_or_else(|e| e.into_inner()) {
+                Slot::Done(result) => *result,
+                Slot::Waiting(_) | Slot::Lost => Err(ApiError::internal(
                     "server.panic",
-                    "a household was not validated",
-                ))
-            })
-        })
+                    "a validating thread panicked",
+                )),
+            },
+        )
         .collect()
+}
+
+/// A household's place in a parallel validation.
+enum Slot {
+    Waiting(Job),
+    Done(Box<Result<Done, ApiError>>),
+    /// Taken by a thread that did not finish it.
+    Lost,
 }
 
 /// Validates and commits the pushed households.
